@@ -1,0 +1,283 @@
+"""kerasbench {run,report,list,env} ... : the command line, kept thin.
+
+Exit codes: 0 success; 1 a point failed or timed out; 2 bad input (nothing run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from kerasbench import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: reported on one line, exit 2."""
+
+
+def _console() -> Any:
+    """A console for results; wide when piped, so tables are not cut to 80 columns."""
+    from rich.console import Console
+
+    return Console() if sys.stdout.isatty() else Console(width=160)
+
+
+def _csv(value: str) -> list[str]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError("expected a comma-separated list")
+    return items
+
+
+def _csv_int(value: str) -> list[int]:
+    try:
+        return [int(v) for v in _csv(value)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected integers, got {value!r}") from None
+
+
+def _add_results(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--results",
+        metavar="PATH",
+        help="results store (default: $KERASBENCH_RESULTS or .kerasbench/results.db)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kerasbench", description="Compare Keras backends on models, machines and settings."
+    )
+    parser.add_argument("--version", action="version", version=f"kerasbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a suite of benchmark points and save the results")
+    run.add_argument("--suite", default="quick", help="built-in suite name or a .toml path")
+    run.add_argument("--backends", type=_csv, help="comma-separated (default: installed)")
+    run.add_argument("--models", type=_csv)
+    run.add_argument("--modes", type=_csv, help="fit, train_on_batch, predict")
+    run.add_argument("--batch-size", type=_csv_int, help="global batch size(s)")
+    run.add_argument("--steps", type=int, help="timed steps per point")
+    run.add_argument("--warmup", type=int, help="untimed steps after the first step")
+    run.add_argument("--window-steps", type=int, help="steps per timed window")
+    run.add_argument("--precision", type=_csv)
+    run.add_argument("--data-format", type=_csv, help="channels_last, channels_first")
+    run.add_argument("--jit-compile", type=_csv, help="auto, on, off")
+    run.add_argument("--devices", type=_csv_int, help="devices per host")
+    run.add_argument("--device-kind", choices=("auto", "cpu", "gpu"))
+    run.add_argument("--image-size", type=int)
+    run.add_argument("--seed", type=int)
+    run.add_argument("--timeout", type=float, help="seconds per point before it is killed")
+    run.add_argument("--label", help="name for this run's results (e.g. a branch)")
+    run.add_argument("--dry-run", action="store_true", help="list the points, run nothing")
+    run.add_argument("--format", choices=("table", "markdown"), default="table")
+    _add_results(run)
+
+    report = sub.add_parser("report", help="show saved results")
+    _add_results(report)
+    report.add_argument("--label")
+    report.add_argument("--run", dest="run_id", help="only this run id")
+    report.add_argument("--models", type=_csv)
+    report.add_argument("--backends", type=_csv)
+    report.add_argument("--all", action="store_true", help="every result, not the latest per point")
+    report.add_argument("--format", choices=("table", "markdown", "csv", "json"), default="table")
+
+    lst = sub.add_parser("list", help="list models, suites or backends")
+    lst.add_argument("what", nargs="?", choices=("models", "suites", "backends"), default="models")
+
+    sub.add_parser("env", help="describe this host and its libraries")
+    return parser
+
+
+# Flags of `run` that override suite keys, as (argparse dest, Spec key).
+_OVERRIDES = (
+    ("backends", "backend"),
+    ("batch_size", "batch_size"),
+    ("steps", "steps"),
+    ("warmup", "warmup"),
+    ("window_steps", "window_steps"),
+    ("precision", "precision"),
+    ("data_format", "data_format"),
+    ("jit_compile", "jit_compile"),
+    ("devices", "devices"),
+    ("device_kind", "device_kind"),
+    ("image_size", "image_size"),
+    ("seed", "seed"),
+    ("timeout", "timeout"),
+    ("label", "label"),
+)
+
+
+def plan(args: argparse.Namespace) -> tuple[Any, list[Any]]:
+    """The suite and its points after flags override it; raises SpecError on bad input."""
+    from kerasbench import backends
+    from kerasbench.spec import load_suite
+
+    suite = load_suite(args.suite)
+    # --models and --modes select from the suite (keeping each block's settings);
+    # every other flag overrides its key in every block.
+    if args.models is not None:
+        suite = suite.select("model", args.models)
+    if args.modes is not None:
+        suite = suite.select("mode", args.modes)
+    overrides = {
+        key: getattr(args, dest) for dest, key in _OVERRIDES if getattr(args, dest) is not None
+    }
+    specs = suite.expand(overrides, default_backends=backends.installed_backends())
+    if args.backends is None:
+        # Installed inference-only backends join the predict points only.
+        specs = [s for s in specs if backends.BACKENDS[s.backend].training or s.mode == "predict"]
+    return suite, [s.resolved() for s in specs]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from kerasbench import envinfo
+    from kerasbench.launch import run_points
+    from kerasbench.store import Store, default_path
+
+    suite, specs = plan(args)
+    console = _console()
+    if not specs:
+        raise UsageError("no benchmark points: no backend is installed and none was named")
+    if args.dry_run:
+        for s in specs:
+            console.print(
+                f"{s.model} {s.backend} {s.mode} batch={s.batch_size} steps={s.steps} "
+                f"warmup={s.warmup} {s.precision} {s.data_format} devices={s.devices}",
+                highlight=False,
+            )
+        return EXIT_OK
+    host = envinfo.collect()
+    with Store(args.results or default_path()) as store:
+        run_id = store.begin_run(suite.name, args.label or "", sys.argv, host.to_dict())
+        status = "interrupted"
+        try:
+            results = run_points(specs, store, host, run_id)
+            status = "done"
+        finally:
+            store.end_run(run_id, status)
+    _print_results(console, results, args.format)
+    console.print(f"run {run_id}: {len(results)} points saved to {store.path}", highlight=False)
+    bad = [r for r in results if r.status in ("failed", "timeout")]
+    return EXIT_FAILED if bad else EXIT_OK
+
+
+def _print_results(console: Any, results: list[Any], fmt: str) -> None:
+    from kerasbench.report import formats
+    from kerasbench.report.table import notes, render_table
+
+    if fmt == "table":
+        console.print(render_table(results))
+        for note in notes(results):
+            console.print(f"  {note}", highlight=False, markup=False)
+    elif fmt == "markdown":
+        sys.stdout.write(formats.markdown(results))
+    elif fmt == "json":
+        sys.stdout.write(formats.json_records(results))
+    elif fmt == "csv":
+        sys.stdout.write(formats.csv_records(results))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from kerasbench.store import Store, default_path
+
+    with Store(args.results or default_path(), create=False) as store:
+        results = store.results(
+            label=args.label,
+            run_id=args.run_id,
+            models=args.models,
+            backends=args.backends,
+            latest=not args.all,
+        )
+    if not results and args.format == "table":
+        raise UsageError("no results match; run `kerasbench run` first or relax the filters")
+    _print_results(_console(), results, args.format)
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from kerasbench import backends
+    from kerasbench.models import MODELS
+    from kerasbench.spec import load_suite, suite_names
+
+    console = _console()
+    if args.what == "models":
+        table = Table("model", "default batch", "input", "description")
+        for m in MODELS.values():
+            shape = (
+                f"{m.default_image_size}x{m.default_image_size}x3"
+                if m.input_kind == "image"
+                else f"{m.vector_size}"
+            )
+            table.add_row(m.name, str(m.default_batch_size), shape, m.description)
+    elif args.what == "suites":
+        table = Table("suite", "points*", "description")
+        for name in suite_names():
+            suite = load_suite(name)
+            count = len(suite.expand(default_backends=["jax"]))
+            table.add_row(name, str(count), suite.description)
+        table.caption = "* points per backend"
+    else:
+        table = Table("backend", "installed", "version", "keras", "install with")
+        keras_version = backends.package_version("keras") or "-"
+        for name, info in backends.BACKENDS.items():
+            missing = backends.missing_packages(name)
+            table.add_row(
+                name,
+                "yes" if not missing else f"no (missing {', '.join(missing)})",
+                backends.backend_version(name) or "-",
+                keras_version,
+                escape(info.install_hint),
+            )
+    console.print(table)
+    return EXIT_OK
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from kerasbench import envinfo
+
+    host = envinfo.collect()
+    table = Table("", "", show_header=False)
+    gib = f"{host.memory_bytes / 2**30:.1f} GiB" if host.memory_bytes else "unknown"
+    rows = [
+        ("host", host.hostname),
+        ("os", host.os),
+        ("cpu", f"{host.cpu} ({host.cpu_count} usable cores)"),
+        ("memory", gib),
+        ("gpus", ", ".join(host.gpus) or "none"),
+        ("python", host.python_version),
+        ("keras", host.keras_version or "not installed"),
+        *((b, v or "not installed") for b, v in host.backend_versions.items()),
+        ("kerasbench", f"{host.kerasbench_version} ({host.git_commit or 'not a checkout'})"),
+    ]
+    for key, value in rows:
+        table.add_row(key, value)
+    _console().print(table)
+    return EXIT_OK
+
+
+COMMANDS = {"run": cmd_run, "report": cmd_report, "list": cmd_list, "env": cmd_env}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from kerasbench.spec import SpecError
+    from kerasbench.store import StoreError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (UsageError, SpecError, StoreError) as exc:
+        print(f"kerasbench: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("kerasbench: interrupted; finished results are saved", file=sys.stderr)
+        return 130

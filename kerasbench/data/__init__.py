@@ -1,0 +1,1 @@
+"""Input data for the workers: synthetic arrays now, real datasets beside them."""

@@ -1,0 +1,233 @@
+"""Runs benchmark points, one fresh worker process each, and saves every result at once.
+
+A worker gets an explicit environment (a whitelist of the caller's variables,
+plus KERAS_BACKEND and a private KERAS_HOME), so neither a user's
+``~/.keras/keras.json`` nor a stray variable changes what is measured. A worker
+runs in its own process group: on a timeout or an interrupt the whole group,
+including anything it started, is killed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from kerasbench import backends
+from kerasbench.envinfo import HostInfo
+from kerasbench.result import Result
+from kerasbench.spec import Spec
+from kerasbench.store import Store, now_iso
+
+# Variables a worker inherits from the caller; everything else is dropped.
+ENV_NAMES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "TERM", "LD_LIBRARY_PATH"}
+)
+ENV_PREFIXES = (
+    "LC_",
+    "CUDA_",
+    "NVIDIA_",
+    "XLA_",
+    "JAX_",
+    "TF_",
+    "TORCH_",
+    "OMP_",
+    "MKL_",
+    "KMP_",
+    "OPENBLAS_",
+    "NCCL_",
+    "SLURM_",
+)
+STDERR_TAIL_LINES = 20
+
+
+def worker_env(spec: Spec, keras_home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
+    """The complete environment of the worker for ``spec``."""
+    base = dict(os.environ if base is None else base)
+    env = {k: v for k, v in base.items() if k in ENV_NAMES or k.startswith(ENV_PREFIXES)}
+    # The worker must import this kerasbench, whether installed or run from a checkout.
+    package_root = str(Path(__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, base.get("PYTHONPATH")]))
+    env["KERAS_BACKEND"] = spec.backend
+    env["KERAS_HOME"] = str(keras_home)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if spec.device_kind == "cpu":
+        # Hide accelerators from every framework, so "cpu" means the CPU.
+        env["CUDA_VISIBLE_DEVICES"] = ""
+        env["JAX_PLATFORMS"] = "cpu"
+    return env
+
+
+def gpu_count() -> int:
+    from kerasbench.envinfo import gpus
+
+    return len(gpus())
+
+
+def skip_reason(spec: Spec, gpus: int) -> str | None:
+    """Why ``spec`` cannot run on this host, or None."""
+    info = backends.BACKENDS[spec.backend]
+    missing = backends.missing_packages(spec.backend)
+    if missing:
+        return (
+            f"backend {spec.backend} is not installed (missing {', '.join(missing)}); "
+            f"install it with: {info.install_hint}"
+        )
+    if not info.training and spec.mode != "predict":
+        return f"backend {spec.backend} is inference-only; it runs mode predict only"
+    if spec.device_kind == "gpu" and gpus < spec.devices:
+        return f"needs {spec.devices} GPU(s); this host has {gpus}"
+    if spec.devices > 1:
+        return "data-parallel points (devices > 1) are not supported by this kerasbench yet"
+    return None
+
+
+def _tail(path: Path, lines: int = STDERR_TAIL_LINES) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int = 0) -> Result:
+    """Measure one point in a fresh worker process and return its Result (never raises)."""
+    spec = spec.resolved()
+    common: dict[str, Any] = {
+        "hostname": host.hostname,
+        "cpu": host.cpu,
+        "cpu_count": host.cpu_count,
+        "kerasbench_version": host.kerasbench_version,
+        "git_commit": host.git_commit,
+        "started_at": now_iso(),
+        "run_id": run_id,
+    }
+    reason = skip_reason(spec, gpus)
+    if reason:
+        return Result.from_spec(spec, "skipped", reason, **common)
+
+    with tempfile.TemporaryDirectory(prefix="kerasbench-") as tmp:
+        tmpdir = Path(tmp)
+        spec_path, result_path, log_path = (
+            tmpdir / "spec.json",
+            tmpdir / "result.json",
+            tmpdir / "worker.log",
+        )
+        (tmpdir / "keras_home").mkdir()
+        spec_path.write_text(json.dumps({"protocol": 1, "spec": spec.to_dict()}), "utf-8")
+        started = time.perf_counter()
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "kerasbench.worker", str(spec_path), str(result_path)],
+                env=worker_env(spec, tmpdir / "keras_home"),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=tmpdir,
+                start_new_session=True,  # its own process group, killed as a whole
+            )
+            try:
+                returncode = proc.wait(timeout=spec.timeout)
+            except subprocess.TimeoutExpired:
+                _kill_group(proc)
+                return Result.from_spec(
+                    spec,
+                    "timeout",
+                    f"no result within {spec.timeout:g} s; worker killed",
+                    duration_s=time.perf_counter() - started,
+                    stderr_tail=_tail(log_path),
+                    **common,
+                )
+            except BaseException:  # Ctrl-C: take the worker down with us
+                _kill_group(proc)
+                raise
+            finally:
+                # Anything the worker started and left behind goes with its group.
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        duration = time.perf_counter() - started
+        raw: dict[str, Any] | None = None
+        if result_path.exists():
+            try:
+                raw = json.loads(result_path.read_text("utf-8"))
+            except (OSError, ValueError):
+                raw = None
+        if not isinstance(raw, dict):
+            how = (
+                f"killed by signal {-returncode}"
+                if returncode < 0
+                else f"exited with code {returncode}"
+            )
+            return Result.from_spec(
+                spec,
+                "failed",
+                f"worker {how} without a result",
+                duration_s=duration,
+                stderr_tail=_tail(log_path),
+                **common,
+            )
+        tail = _tail(log_path) if raw.get("status") != "ok" else None
+        return Result.from_worker(spec, raw, duration_s=duration, stderr_tail=tail, **common)
+
+
+def run_points(
+    specs: Sequence[Spec],
+    store: Store,
+    host: HostInfo,
+    run_id: str,
+    on_result: Callable[[Result], None] | None = None,
+    describe: Callable[[Spec], str] | None = None,
+    show_progress: bool = True,
+) -> list[Result]:
+    """Run every point in order, saving each result the moment it exists."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    gpus = gpu_count()
+    results: list[Result] = []
+    progress = Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        disable=not show_progress,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task("starting", total=len(specs))
+        for spec in specs:
+            name = describe(spec) if describe else f"{spec.model} {spec.backend} {spec.mode}"
+            progress.update(task, description=name)
+            result = run_point(spec, host, run_id, gpus)
+            store.save(result)
+            results.append(result)
+            if on_result:
+                on_result(result)
+            progress.advance(task)
+        progress.update(task, description="done")
+    return results

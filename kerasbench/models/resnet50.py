@@ -1,0 +1,30 @@
+"""ResNet50 v1 from keras.applications, random weights, 1000 classes.
+
+224x224x3 by default; ``--image-size 256`` reproduces the seed's input. The
+default batch of 32 is the seed's per-GPU batch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kerasbench.models import ModelInfo
+
+
+def build(spec: Any) -> Any:
+    import keras
+
+    return keras.applications.ResNet50(
+        weights=None, input_shape=MODEL.input_shape(spec), classes=MODEL.num_classes
+    )
+
+
+MODEL = ModelInfo(
+    name="resnet50",
+    description="ResNet50 v1 (keras.applications, weights=None, 1000 classes)",
+    default_batch_size=32,
+    input_kind="image",
+    num_classes=1000,
+    default_image_size=224,
+    build=build,
+)

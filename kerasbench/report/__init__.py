@@ -1,0 +1,1 @@
+"""Reports read results from the store and format them; they never measure."""

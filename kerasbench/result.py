@@ -1,0 +1,178 @@
+"""The Result record: one benchmark point, measured or not, with how it was measured.
+
+A worker sends back raw measurements (window timings, first-step time, memory,
+versions) as plain JSON; ``Result.from_worker`` joins them with the Spec and the
+host description and derives the statistics, so that every worker, including
+the legacy ones under an older Python, only has to time windows.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kerasbench.spec import Spec
+from kerasbench.stats import WindowStats
+
+STATUSES = ("ok", "failed", "skipped", "timeout")
+# Configuration fields that make two results comparable: same model, same work.
+POINT_KEY_FIELDS = (
+    "model",
+    "backend",
+    "mode",
+    "dataset",
+    "batch_size",
+    "devices",
+    "device_kind_requested",
+    "precision",
+    "data_format",
+    "jit_compile",
+    "image_size",
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    """One row of the results store. ``None`` means "not measured"."""
+
+    # what was asked (the Spec)
+    model: str
+    backend: str
+    mode: str
+    dataset: str
+    batch_size: int  # global batch, across all devices
+    per_device_batch_size: int
+    devices: int
+    device_kind_requested: str
+    precision: str
+    data_format: str
+    jit_compile: str
+    image_size: int
+    seed: int
+    label: str
+    status: str
+    error: str | None = None
+    # what was measured
+    samples_per_sec: float | None = None
+    samples_per_sec_ci: tuple[float, float] | None = None
+    step_time_ms: float | None = None  # median per-step time over windows
+    step_time_ci_ms: tuple[float, float] | None = None
+    step_time_cv: float | None = None
+    steps_measured: int | None = None
+    window_steps: int | None = None
+    n_windows: int | None = None
+    window_times_s: tuple[float, ...] = ()  # raw window durations, for stats and compare
+    warmup_steps: int | None = None
+    time_to_first_step_s: float | None = None  # process start of the model to first step done
+    compile_time_s: float | None = None  # first step minus a steady step
+    peak_host_memory_bytes: int | None = None
+    peak_device_memory_bytes: int | None = None
+    # how and where
+    device_kind: str | None = None
+    device_name: str | None = None
+    keras_version: str | None = None
+    backend_version: str | None = None
+    python_version: str | None = None
+    settings: dict[str, Any] = field(default_factory=dict)  # resolved backend settings
+    hostname: str | None = None
+    cpu: str | None = None
+    cpu_count: int | None = None
+    kerasbench_version: str | None = None
+    git_commit: str | None = None
+    started_at: str | None = None
+    duration_s: float | None = None  # wall time of the whole worker process
+    run_id: str | None = None
+    stderr_tail: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"status: {self.status!r} is not one of {', '.join(STATUSES)}")
+
+    @property
+    def point_key(self) -> str:
+        return "|".join(str(getattr(self, f)) for f in POINT_KEY_FIELDS)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        for key in ("samples_per_sec_ci", "step_time_ci_ms", "window_times_s"):
+            if data[key] is not None:
+                data[key] = list(data[key])
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Result:
+        """Rebuild a stored record; keys from newer versions are ignored, not fatal."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for key in ("samples_per_sec_ci", "step_time_ci_ms"):
+            if values.get(key) is not None:
+                values[key] = tuple(values[key])
+        values["window_times_s"] = tuple(values.get("window_times_s") or ())
+        return cls(**values)
+
+    @classmethod
+    def from_spec(cls, spec: Spec, status: str, error: str | None = None, **extra: Any) -> Result:
+        """A result that carries the spec's configuration and no measurement."""
+        return cls(
+            model=spec.model,
+            backend=spec.backend,
+            mode=spec.mode,
+            dataset=spec.dataset,
+            batch_size=spec.batch_size,
+            per_device_batch_size=spec.per_device_batch_size,
+            devices=spec.devices,
+            device_kind_requested=spec.device_kind,
+            precision=spec.precision,
+            data_format=spec.data_format,
+            jit_compile=spec.jit_compile,
+            image_size=spec.image_size,
+            seed=spec.seed,
+            label=spec.label,
+            status=status,
+            error=error,
+            warmup_steps=spec.warmup,
+            window_steps=spec.window_steps,
+            **extra,
+        )
+
+    @classmethod
+    def from_worker(cls, spec: Spec, raw: Mapping[str, Any], **extra: Any) -> Result:
+        """Join a worker's raw measurement with its spec and derive the statistics."""
+        status = raw.get("status", "failed")
+        measured: dict[str, Any] = {
+            k: raw.get(k)
+            for k in (
+                "time_to_first_step_s",
+                "peak_host_memory_bytes",
+                "peak_device_memory_bytes",
+                "device_kind",
+                "device_name",
+                "keras_version",
+                "backend_version",
+                "python_version",
+            )
+        }
+        measured["settings"] = dict(raw.get("settings") or {})
+        windows = tuple(float(w) for w in raw.get("window_times_s") or ())
+        if status == "ok" and not windows:
+            status, raw = "failed", {**raw, "error": "worker reported no timed windows"}
+        if windows:
+            k = spec.window_steps
+            stats = WindowStats.of([w / k for w in windows])
+            batch = spec.batch_size
+            measured.update(
+                window_times_s=windows,
+                n_windows=stats.n_windows,
+                steps_measured=stats.n_windows * k,
+                step_time_ms=stats.median_s * 1e3,
+                step_time_ci_ms=(stats.ci_low_s * 1e3, stats.ci_high_s * 1e3),
+                step_time_cv=stats.cv,
+                samples_per_sec=batch / stats.median_s,
+                samples_per_sec_ci=(batch / stats.ci_high_s, batch / stats.ci_low_s),
+            )
+            first_step = raw.get("first_step_s")
+            if first_step is not None:
+                measured["compile_time_s"] = max(0.0, first_step - stats.median_s)
+        return cls.from_spec(spec, status, raw.get("error"), **measured, **extra)

@@ -1,0 +1,270 @@
+"""Benchmark points (Spec), suites of them, and their validation.
+
+A suite file is TOML: an optional ``description``, a ``[defaults]`` table and
+one or more ``[[matrix]]`` tables. Every key is a Spec field; a list value is an
+axis, and each matrix block expands to the product of its axes::
+
+    [defaults]
+    steps = 20
+
+    [[matrix]]
+    model = ["mnist_mlp", "cifar10_cnn"]
+    mode = ["fit", "train_on_batch", "predict"]
+
+Command-line flags override the same keys in every block. Validation happens
+here, before any worker starts, and every error names the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from kerasbench.backends import BACKENDS
+from kerasbench.models import MODELS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+MODES = ("fit", "train_on_batch", "predict")
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+DATA_FORMATS = ("channels_last", "channels_first")
+JIT_COMPILE = ("auto", "on", "off")
+DATASETS = ("synthetic",)
+DEVICE_KINDS = ("auto", "cpu", "gpu")
+SUITES_DIR = Path(__file__).parent / "suites"
+
+
+class SpecError(ValueError):
+    """A suite file or flag that cannot describe a benchmark point."""
+
+
+def _choice(key: str, value: object, allowed: Iterable[str]) -> None:
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise SpecError(f"{key}: unknown value {value!r}; valid: {', '.join(allowed)}")
+
+
+def _int_range(key: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise SpecError(f"{key}: expected an integer, got {value!r}")
+    if not low <= value <= high:
+        raise SpecError(f"{key}: {value} is out of range [{low}, {high}]")
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One benchmark point: everything a worker needs to measure it, and nothing else.
+
+    ``batch_size`` is the global batch (across all devices). ``steps`` timed
+    steps are split into windows of ``window_steps``; the device is synchronised
+    only at window edges.
+    """
+
+    model: str
+    backend: str
+    mode: str = "train_on_batch"
+    batch_size: int = 0  # 0 = the model's default, resolved by ``resolved()``
+    steps: int = 20
+    warmup: int = 3
+    window_steps: int = 0  # 0 = max(1, steps // 10)
+    precision: str = "float32"
+    data_format: str = "channels_last"
+    jit_compile: str = "auto"
+    devices: int = 1
+    device_kind: str = "auto"  # cpu hides accelerators; gpu needs ``devices`` GPUs
+    image_size: int = 0  # 0 = the model's default
+    dataset: str = "synthetic"
+    seed: int = 0
+    timeout: float = 900.0
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        _choice("model", self.model, MODELS)
+        _choice("backend", self.backend, BACKENDS)
+        _choice("mode", self.mode, MODES)
+        _choice("precision", self.precision, PRECISIONS)
+        _choice("data_format", self.data_format, DATA_FORMATS)
+        _choice("jit_compile", self.jit_compile, JIT_COMPILE)
+        _choice("dataset", self.dataset, DATASETS)
+        _choice("device_kind", self.device_kind, DEVICE_KINDS)
+        _int_range("batch_size", self.batch_size, 0, 1 << 20)
+        _int_range("steps", self.steps, 1, 1_000_000)
+        _int_range("warmup", self.warmup, 0, 100_000)
+        _int_range("window_steps", self.window_steps, 0, 1_000_000)
+        _int_range("devices", self.devices, 1, 1024)
+        _int_range("image_size", self.image_size, 0, 4096)
+        _int_range("seed", self.seed, 0, 2**31 - 1)
+        if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)):
+            raise SpecError(f"timeout: expected seconds, got {self.timeout!r}")
+        if not 0 < self.timeout <= 7 * 24 * 3600:
+            raise SpecError(f"timeout: {self.timeout} is out of range (0, 604800]")
+        if not isinstance(self.label, str):
+            raise SpecError(f"label: expected a string, got {self.label!r}")
+        if self.image_size and MODELS[self.model].input_kind != "image":
+            raise SpecError(f"image_size: model {self.model!r} does not take images")
+        if self.batch_size and self.batch_size % self.devices:
+            raise SpecError(
+                f"batch_size: global batch {self.batch_size} does not split "
+                f"evenly over {self.devices} devices"
+            )
+
+    def resolved(self) -> Spec:
+        """The same point with model defaults filled in (what a worker runs)."""
+        info = MODELS[self.model]
+        return dataclasses.replace(
+            self,
+            batch_size=self.batch_size or info.default_batch_size,
+            window_steps=self.window_steps or max(1, self.steps // 10),
+            image_size=self.image_size or (info.default_image_size or 0),
+        )
+
+    @property
+    def per_device_batch_size(self) -> int:
+        return self.batch_size // self.devices
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "spec") -> Spec:
+        """Build a Spec from plain data, rejecting unknown keys by name."""
+        unknown = sorted(set(data) - SPEC_KEYS)
+        if unknown:
+            raise SpecError(
+                f"{where}: unknown key {unknown[0]!r}; valid: {', '.join(sorted(SPEC_KEYS))}"
+            )
+        try:
+            return cls(**data)
+        except TypeError as exc:  # a missing required key
+            raise SpecError(f"{where}: {exc}") from None
+
+
+SPEC_KEYS = frozenset(f.name for f in fields(Spec))
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A named list of matrix blocks (each a mapping of Spec keys to values or lists)."""
+
+    name: str
+    description: str
+    blocks: tuple[dict[str, Any], ...]  # each already merged with the defaults
+    defaults: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def select(self, key: str, wanted: list[Any]) -> Suite:
+        """Keep only ``wanted`` values of a selection axis (``model`` or ``mode``).
+
+        Blocks are narrowed to the wanted values they hold, so their own
+        settings still apply; a wanted value that no block holds gets a block of
+        the suite's defaults, so any model or mode can be asked of any suite.
+        """
+        blocks = []
+        covered: set[Any] = set()
+        for block in self.blocks:
+            held = block.get(key, Spec.__dataclass_fields__[key].default)
+            held = held if isinstance(held, list) else [held]
+            keep = [v for v in held if v in wanted]
+            if keep:
+                blocks.append({**block, key: keep})
+                covered.update(keep)
+        missing = [v for v in wanted if v not in covered]
+        if missing:
+            blocks.append({**self.defaults, key: missing})
+        return dataclasses.replace(self, blocks=tuple(blocks))
+
+    def expand(
+        self, overrides: Mapping[str, Any] | None = None, default_backends: Iterable[str] = ()
+    ) -> list[Spec]:
+        """All points of the suite, in file order, with ``overrides`` applied to each block.
+
+        ``default_backends`` fills ``backend`` where neither the block nor the
+        overrides name one (the CLI passes the installed backends).
+        """
+        overrides = dict(overrides or {})
+        specs: list[Spec] = []
+        seen: set[Spec] = set()
+        for index, block in enumerate(self.blocks):
+            merged = {**block, **overrides}
+            if "backend" not in merged:
+                merged["backend"] = list(default_backends)
+            where = f"{self.name}: matrix block {index + 1}"
+            axes = {k: v if isinstance(v, list) else [v] for k, v in merged.items()}
+            for key, values in axes.items():
+                if key not in SPEC_KEYS:
+                    raise SpecError(
+                        f"{where}: unknown key {key!r}; valid: {', '.join(sorted(SPEC_KEYS))}"
+                    )
+                if not values:
+                    raise SpecError(f"{where}: {key} is an empty list")
+            keys = list(axes)
+            for combo in itertools.product(*(axes[k] for k in keys)):
+                spec = Spec.from_dict(dict(zip(keys, combo, strict=True)), where)
+                if spec not in seen:
+                    seen.add(spec)
+                    specs.append(spec)
+        return specs
+
+
+def _check_table(where: str, value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SpecError(f"{where}: expected a table, got {type(value).__name__}")
+    return value
+
+
+def parse_suite(text: str, name: str) -> Suite:
+    """Parse suite TOML; ``name`` (the file) prefixes every error."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SpecError(f"{name}: malformed TOML: {exc}") from None
+    allowed = {"description", "defaults", "matrix"}
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise SpecError(
+            f"{name}: unknown top-level key {unknown[0]!r}; valid: {', '.join(sorted(allowed))}"
+        )
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise SpecError(f"{name}: description must be a string")
+    defaults = _check_table(f"{name}: defaults", data.get("defaults", {}))
+    matrix = data.get("matrix", [{}])
+    if not isinstance(matrix, list) or not matrix:
+        raise SpecError(f"{name}: matrix must be a non-empty array of tables ([[matrix]])")
+    blocks = tuple(
+        {**defaults, **_check_table(f"{name}: matrix block {i + 1}", b)}
+        for i, b in enumerate(matrix)
+    )
+    suite = Suite(name=name, description=description, blocks=blocks, defaults=defaults)
+    # Validate every key and value now, with a placeholder backend where none is named,
+    # so that a typo fails before anything runs.
+    suite.expand(default_backends=[next(iter(BACKENDS))])
+    return suite
+
+
+def suite_names() -> list[str]:
+    return sorted(p.stem for p in SUITES_DIR.glob("*.toml"))
+
+
+def load_suite(name_or_path: str) -> Suite:
+    """A built-in suite by name, or a suite file by path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError(f"{name_or_path}: cannot read suite file: {exc}") from None
+        return parse_suite(text, str(path))
+    builtin = SUITES_DIR / f"{name_or_path}.toml"
+    if not builtin.exists():
+        raise SpecError(
+            f"unknown suite {name_or_path!r}; valid: {', '.join(suite_names())} or a .toml path"
+        )
+    return parse_suite(builtin.read_text(encoding="utf-8"), name_or_path)

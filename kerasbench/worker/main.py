@@ -1,0 +1,142 @@
+"""python -m kerasbench.worker SPEC_JSON RESULT_JSON
+
+The worker protocol: read one Spec from SPEC_JSON, measure it, write one raw
+measurement to RESULT_JSON (atomically: a reader sees all of it or nothing).
+Files, not stdout, carry the protocol, so framework log noise cannot corrupt
+it. The launcher has already set KERAS_BACKEND and a private KERAS_HOME.
+
+Raw measurement keys: protocol, status, error, window_times_s,
+time_to_first_step_s, first_step_s, peak_host_memory_bytes,
+peak_device_memory_bytes, device_kind, device_name, keras_version,
+backend_version, python_version, settings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from kerasbench.data import synthetic
+from kerasbench.models import get_model
+from kerasbench.spec import Spec
+from kerasbench.worker import measure, memory
+from kerasbench.worker.device import describe
+
+PROTOCOL = 1
+# Upper bound on distinct in-memory batches; longer runs cycle through them.
+MAX_ARRAY_BYTES = 1 << 30
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _jit_arg(value: str) -> bool | str:
+    return {"auto": "auto", "on": True, "off": False}[value]
+
+
+def run_point(spec: Spec) -> dict[str, Any]:
+    """Build, compile and time one point; returns the raw measurement."""
+    import_started = time.perf_counter()
+    import keras
+
+    keras.utils.set_random_seed(spec.seed)
+    keras.config.set_image_data_format(spec.data_format)
+    keras.mixed_precision.set_global_policy(spec.precision)
+
+    info = get_model(spec.model)
+    n_distinct = max(
+        1,
+        min(
+            measure.total_steps(spec),
+            MAX_ARRAY_BYTES // (synthetic.sample_bytes(info, spec) * spec.batch_size),
+        ),
+    )
+    imported = time.perf_counter()
+    x, y = synthetic.make_arrays(info, spec, n_distinct)
+    # Time to first step counts from here: model build, compile and the first step,
+    # not the import of the framework nor the making of synthetic data.
+    data_ready = time.perf_counter()
+
+    model = info.build(spec)
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.01),
+        loss="sparse_categorical_crossentropy",
+        jit_compile=_jit_arg(spec.jit_compile),
+    )
+
+    if spec.mode == "train_on_batch":
+
+        def step(i: int) -> Any:
+            j = (i % n_distinct) * spec.batch_size
+            return model.train_on_batch(x[j : j + spec.batch_size], y[j : j + spec.batch_size])
+
+        timing = measure.time_step_loop(step, spec, data_ready)
+    elif spec.mode == "fit":
+        timing = measure.time_fit(model, x, y, spec, data_ready)
+    elif spec.mode == "predict":
+        timing = measure.time_predict(model, x, spec, data_ready)
+    else:  # Spec validation makes this unreachable
+        raise ValueError(f"unknown mode {spec.mode!r}")
+
+    kind, name, version = describe(spec.backend)
+    settings = {
+        "jit_compile_resolved": _resolved_jit(model),
+        "dtype_policy": keras.mixed_precision.global_policy().name,
+        "image_data_format": keras.config.image_data_format(),
+        "optimizer": "SGD(learning_rate=0.01)",
+        "loss": "sparse_categorical_crossentropy",
+        "distinct_batches": n_distinct,
+        "import_s": round(imported - import_started, 3),
+        "data_generation_s": round(data_ready - imported, 3),
+    }
+    return {
+        "protocol": PROTOCOL,
+        "status": "ok",
+        "error": None,
+        "window_times_s": timing.window_times_s,
+        "time_to_first_step_s": timing.time_to_first_step_s,
+        "first_step_s": timing.first_step_s,
+        "peak_host_memory_bytes": memory.peak_host_memory_bytes(),
+        "peak_device_memory_bytes": memory.peak_device_memory_bytes(spec.backend),
+        "device_kind": kind,
+        "device_name": name,
+        "keras_version": keras.__version__,
+        "backend_version": version,
+        "python_version": platform.python_version(),
+        "settings": settings,
+    }
+
+
+def _resolved_jit(model: Any) -> Any:
+    value = getattr(model, "jit_compile", None)
+    return value if isinstance(value, (bool, str)) or value is None else str(value)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(__doc__.splitlines()[0], file=sys.stderr)
+        return 2
+    spec_path, result_path = Path(argv[0]), Path(argv[1])
+    try:
+        payload = json.loads(spec_path.read_text(encoding="utf-8"))
+        spec = Spec.from_dict(payload["spec"], "worker spec")
+        raw = run_point(spec)
+    except Exception as exc:  # every failure becomes a result, never a lost point
+        traceback.print_exc()
+        raw = {
+            "protocol": PROTOCOL,
+            "status": "failed",
+            "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+            "python_version": platform.python_version(),
+        }
+    write_json_atomic(result_path, raw)
+    return 0 if raw["status"] == "ok" else 1
