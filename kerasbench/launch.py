@@ -66,6 +66,11 @@ def worker_env(spec: Spec, keras_home: Path, base: dict[str, str] | None = None)
     return env
 
 
+def worker_command(spec: Spec, spec_path: Path, result_path: Path) -> list[str]:
+    """The command line that measures ``spec``: the same interpreter, the worker module."""
+    return [sys.executable, "-m", "kerasbench.worker", str(spec_path), str(result_path)]
+
+
 def gpu_count() -> int:
     from kerasbench.envinfo import gpus
 
@@ -134,7 +139,7 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
         started = time.perf_counter()
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "kerasbench.worker", str(spec_path), str(result_path)],
+                worker_command(spec, spec_path, result_path),
                 env=worker_env(spec, tmpdir / "keras_home"),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
