@@ -141,13 +141,19 @@ class Spec:
             raise SpecError(
                 f"{where}: unknown key {unknown[0]!r}; valid: {', '.join(sorted(SPEC_KEYS))}"
             )
+        for required in ("model", "backend"):
+            if required not in data:
+                raise SpecError(
+                    f"{where}: no {required} given; valid: {', '.join(_VALID[required])}"
+                )
         try:
             return cls(**data)
-        except TypeError as exc:  # a missing required key
+        except SpecError as exc:
             raise SpecError(f"{where}: {exc}") from None
 
 
 SPEC_KEYS = frozenset(f.name for f in fields(Spec))
+_VALID = {"model": MODELS, "backend": BACKENDS, "mode": MODES}
 
 
 @dataclass(frozen=True)
@@ -163,9 +169,12 @@ class Suite:
         """Keep only ``wanted`` values of a selection axis (``model`` or ``mode``).
 
         Blocks are narrowed to the wanted values they hold, so their own
-        settings still apply; a wanted value that no block holds gets a block of
-        the suite's defaults, so any model or mode can be asked of any suite.
+        settings still apply. A wanted model that no block holds gets a block of
+        the suite's defaults; a wanted mode that no block holds is added to
+        every block, so any model or mode can be asked of any suite.
         """
+        for value in wanted:
+            _choice(key, value, _VALID[key])
         blocks = []
         covered: set[Any] = set()
         for block in self.blocks:
@@ -176,8 +185,10 @@ class Suite:
                 blocks.append({**block, key: keep})
                 covered.update(keep)
         missing = [v for v in wanted if v not in covered]
-        if missing:
+        if missing and key == "model":
             blocks.append({**self.defaults, key: missing})
+        elif missing:
+            blocks.extend({**block, key: missing} for block in self.blocks)
         return dataclasses.replace(self, blocks=tuple(blocks))
 
     def expand(

@@ -33,13 +33,42 @@ def results_db(tmp_path: Path) -> Path:
     return tmp_path / "results.db"
 
 
+HIDE_BACKENDS = """
+from importlib import metadata
+_version = metadata.version
+_hidden = {"jax", "jaxlib", "tensorflow", "tensorflow-cpu", "torch", "openvino"}
+
+
+def version(name):
+    if name.lower() in _hidden:
+        raise metadata.PackageNotFoundError(name)
+    return _version(name)
+
+
+metadata.version = version
+"""
+
+
 @pytest.fixture
 def kerasbench(tmp_path: Path):
     """Run the kerasbench CLI in a subprocess in ``tmp_path``; returns CompletedProcess."""
 
-    def run(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str,
+        timeout: float = 900,
+        env_home: str | None = None,
+        env_no_backends: bool = False,
+    ) -> subprocess.CompletedProcess[str]:
         env = dict(os.environ)
         env.pop("KERASBENCH_RESULTS", None)
+        if env_home:
+            env["HOME"] = env_home
+        if env_no_backends:
+            # A sitecustomize that hides every framework's metadata from the CLI process.
+            hide = tmp_path / "hide_backends"
+            hide.mkdir(exist_ok=True)
+            (hide / "sitecustomize.py").write_text(HIDE_BACKENDS)
+            env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hide), env.get("PYTHONPATH")]))
         env["COLUMNS"] = "200"
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH")]))

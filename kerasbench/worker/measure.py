@@ -55,41 +55,80 @@ def time_step_loop(step: Callable[[int], Any], spec: Spec, build_started: float)
     return Timing(first_done - build_started, first_done - started, windows)
 
 
-def batch_clock(total: int, batches_per_epoch: int) -> Any:
-    """A Keras callback that records when each batch's logs reach the host.
+def window_edges(spec: Spec) -> list[int]:
+    """Batch indices after which the device is synchronised and the clock read."""
+    first_edge = spec.warmup  # the last untimed batch (batch 0 is the first step)
+    return [0] + [first_edge + j * spec.window_steps for j in range(n_windows(spec) + 1)]
 
-    It declares itself ``async_safe`` so that Keras dispatches it on its
-    callback thread exactly as it dispatches its own History callback: the
-    training loop is not made to wait for the device after every step. The
-    callback thread converts each batch's logs to Python numbers (Keras does
-    that before calling any callback), which returns when that batch is done,
-    so the timestamp is the batch's completion seen from the host. After
-    ``total`` batches it stops training, so cycled epochs never overrun.
+
+def batch_clock(total: int, batches_per_epoch: int, edges: list[int]) -> Any:
+    """A Keras callback that reads the clock at window edges, synchronised, in Keras' own loop.
+
+    Keras converts each batch's logs to Python numbers on its callback thread
+    (that returns when the batch is done on the device) and only then calls
+    ``on_*_batch_end`` there; the callback marks the batch done. At a window
+    edge, ``on_*_batch_begin`` of the next batch, which Keras calls on the main
+    thread, waits for that mark and reads the clock. So the loop waits for the
+    device only at window edges, as a user's ``fit`` without callbacks would
+    not wait at all; between edges Keras dispatches as usual.
     """
+    import threading
+
     import keras  # here, so that importing this module does not import Keras
 
+    edge_set = set(edges)
+
     class BatchClock(keras.callbacks.Callback):
-        async_safe = True
+        async_safe = True  # lets Keras keep dispatching batch ends on its thread
 
         def __init__(self) -> None:
             super().__init__()
             self.offset = 0  # batches completed in earlier epochs or predict calls
             self.times: dict[int, float] = {}
+            self._done: dict[int, threading.Event] = {}
+            self._lock = threading.Lock()
+
+        def _event(self, index: int) -> threading.Event:
+            with self._lock:
+                return self._done.setdefault(index, threading.Event())
+
+        def _begin(self, batch: int) -> None:
+            index = self.offset + batch
+            if index - 1 in edge_set:
+                self._event(index - 1).wait()
+                self.times[index - 1] = time.perf_counter()
+            if index + 1 >= total and self.model is not None:
+                self.model.stop_training = True  # Keras stops after this batch
+
+        def _end(self, batch: int) -> None:
+            self._event(self.offset + batch).set()
+
+        def _finish(self) -> None:
+            last = total - 1
+            if last in edge_set and last not in self.times and last in self._done:
+                self._done[last].wait()
+                self.times[last] = time.perf_counter()
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             self.offset = epoch * batches_per_epoch
 
-        def _done(self, batch: int) -> None:
-            index = self.offset + batch
-            self.times[index] = time.perf_counter()
-            if index + 1 >= total:
-                self.model.stop_training = True
+        def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:
+            self._begin(batch)
+
+        def on_predict_batch_begin(self, batch: int, logs: Any = None) -> None:
+            self._begin(batch)
 
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            self._done(batch)
+            self._end(batch)
 
         def on_predict_batch_end(self, batch: int, logs: Any = None) -> None:
-            self._done(batch)
+            self._end(batch)
+
+        def on_train_end(self, logs: Any = None) -> None:
+            self._finish()
+
+        def on_predict_end(self, logs: Any = None) -> None:
+            self._finish()
 
     return BatchClock()
 
@@ -97,13 +136,13 @@ def batch_clock(total: int, batches_per_epoch: int) -> Any:
 def timing_from_clock(
     times: dict[int, float], spec: Spec, build_started: float, loop_started: float
 ) -> Timing:
-    """Windows between batch-completion times at the window edges."""
-    first_edge = spec.warmup  # index of the last untimed batch
-    edges = [first_edge + j * spec.window_steps for j in range(n_windows(spec) + 1)]
-    missing = [e for e in edges + [0] if e not in times]
+    """Windows between the clock readings at consecutive window edges."""
+    edges = window_edges(spec)
+    missing = [e for e in edges if e not in times]
     if missing:
         raise RuntimeError(f"Keras ran fewer batches than asked (batch {missing[0]} missing)")
-    windows = [times[b] - times[a] for a, b in zip(edges, edges[1:], strict=False)]
+    timed = edges[1:]
+    windows = [times[b] - times[a] for a, b in zip(timed, timed[1:], strict=False)]
     return Timing(times[0] - build_started, times[0] - loop_started, windows)
 
 
@@ -111,7 +150,7 @@ def time_fit(model: Any, x: np.ndarray, y: np.ndarray, spec: Spec, build_started
     """Time ``model.fit`` over in-memory arrays; the arrays cycle as epochs if short."""
     total = total_steps(spec)
     per_epoch = len(x) // spec.batch_size
-    clock = batch_clock(total, per_epoch)
+    clock = batch_clock(total, per_epoch, window_edges(spec))
     started = time.perf_counter()
     model.fit(
         x,
@@ -129,7 +168,7 @@ def time_predict(model: Any, x: np.ndarray, spec: Spec, build_started: float) ->
     """Time ``model.predict`` over in-memory arrays, calling it again while short."""
     total = total_steps(spec)
     per_call = len(x) // spec.batch_size
-    clock = batch_clock(total, per_call)
+    clock = batch_clock(total, per_call, window_edges(spec))
     started = time.perf_counter()
     for call in range(math.ceil(total / per_call)):
         clock.offset = call * per_call
