@@ -40,6 +40,15 @@ def _csv_int(value: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected integers, got {value!r}") from None
 
 
+def _since(value: str) -> Any:
+    from kerasbench.report.select import parse_since
+
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _add_results(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--results",
@@ -84,7 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--models", type=_csv)
     report.add_argument("--backends", type=_csv)
     report.add_argument("--all", action="store_true", help="every result, not the latest per point")
-    report.add_argument("--format", choices=("table", "markdown", "csv", "json"), default="table")
+    report.add_argument(
+        "--format", choices=("table", "markdown", "csv", "json", "html", "png"), default="table"
+    )
+    report.add_argument("--since", type=_since, help="only results started at/after this ISO time")
+    report.add_argument("--out", metavar="PATH", help="file to write (for png: a folder)")
+    report.add_argument("--compare", metavar="BASE", help="html/png: compare with a label or run")
 
     lst = sub.add_parser("list", help="list models, suites or backends")
     lst.add_argument("what", nargs="?", choices=("models", "suites", "backends"), default="models")
@@ -183,19 +197,33 @@ def _print_results(console: Any, results: list[Any], fmt: str) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from kerasbench.report.select import Query, select
     from kerasbench.store import Store, default_path
 
+    query = Query(
+        label=args.label,
+        run_id=args.run_id,
+        models=args.models,
+        backends=args.backends,
+        since=args.since,
+        latest=not args.all,
+        compare=args.compare,
+    )
     with Store(args.results or default_path(), create=False) as store:
-        results = store.results(
-            label=args.label,
-            run_id=args.run_id,
-            models=args.models,
-            backends=args.backends,
-            latest=not args.all,
-        )
-    if not results and args.format == "table":
+        selection = select(store, query)
+    results = selection.results
+    if not results and args.format in ("table", "html", "png"):
         raise UsageError("no results match; run `kerasbench run` first or relax the filters")
-    _print_results(_console(), results, args.format)
+    if args.out or args.format in ("html", "png"):
+        from kerasbench.report.files import write_report
+
+        try:
+            for path in write_report(args.format, args.out, selection, query):
+                print(path)
+        except OSError as exc:
+            raise UsageError(f"--out {exc.filename or args.out}: {exc.strerror or exc}") from None
+    else:
+        _print_results(_console(), results, args.format)
     return EXIT_OK
 
 

@@ -12,10 +12,105 @@ from kerasbench.result import Result
 
 
 def _md_escape(text: str) -> str:
+    # "<" and "&" as entities: Markdown renderers pass raw HTML through.
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+SEED_HEADERS = ("host", "devices", "model", "mode", "backend", "batch size", "data format")
+
+
+def speed_text(result: Result) -> str:
+    """ "812.3 ± 12.1": the median and half the width of its 95% CI; else the status."""
+    if result.status != "ok" or result.samples_per_sec is None:
+        return result.status
+    text = f"{result.samples_per_sec:,.1f}"
+    if result.samples_per_sec_ci:
+        low, high = result.samples_per_sec_ci
+        text += f" ± {(high - low) / 2:,.1f}"
+    return text
+
+
+def _speed_unit(results: Sequence[Result]) -> str:
+    from kerasbench.report.plots import unit
+
+    units = {unit(r.model) for r in results}
+    return "images/s" if units == {"images/s"} else "samples/s"
+
+
+def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
+    """The seed's table shape: host, devices, model, backend, batch, format, speed.
+
+    One row per point, sorted by host, model, mode, devices, batch and backend
+    (registry order), so that a model's backends sit together.
+    """
+    from kerasbench.backends import BACKENDS
+
+    order = {b: i for i, b in enumerate(BACKENDS)}
+
+    def key(r: Result) -> tuple[object, ...]:
+        return (
+            r.hostname or "",
+            r.model,
+            r.mode,
+            r.devices,
+            r.batch_size,
+            r.data_format,
+            order.get(r.backend, len(order)),
+            r.backend,
+            r.label,
+        )
+
+    labels = len({r.label for r in results}) > 1
+    headers = [*SEED_HEADERS, *(["label"] if labels else []), f"speed ({_speed_unit(results)})"]
+    rows = []
+    for r in sorted(results, key=key):
+        kind = (r.device_kind or r.device_kind_requested).upper()
+        devices = f"{r.devices} × {kind}" + (f" ({r.device_name})" if r.device_name else "")
+        row = [
+            r.hostname or "unknown",
+            devices,
+            r.model,
+            r.mode,
+            r.backend,
+            str(r.batch_size),
+            {"channels_last": "channels last", "channels_first": "channels first"}.get(
+                r.data_format, r.data_format
+            ),
+        ]
+        if labels:
+            row.append(r.label)
+        row.append(speed_text(r))
+        rows.append(row)
+    return headers, rows
+
+
+def seed_markdown(results: Sequence[Result]) -> str:
+    """The seed's table shape as Markdown, one row per point."""
+    headers, rows = seed_rows(results)
+    lines = [
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join("---" for _ in headers[:-1]) + "|---:|",
+    ]
+    for row in rows:
+        lines.append("| " + " | ".join(_md_escape(c) for c in row) + " |")
+    lines.append("")
+    lines.append(
+        "speed: median over timed windows ± half the width of its 95% confidence interval."
+    )
+    if _speed_unit(results) == "samples/s":
+        lines[-1] += " A sample is one image for image models."
+    return "\n".join(lines) + "\n"
+
+
 def markdown(results: Sequence[Result]) -> str:
+    """The seed-shaped table, then the comparison grid (backends side by side, fastest bold)."""
+    if not results:
+        return ""
+    return seed_markdown(results) + "\n" + grid_markdown(results)
+
+
+def grid_markdown(results: Sequence[Result]) -> str:
     """The comparison table as GitHub Markdown; the fastest cell is bold."""
     grid = build_grid(results)
     header = [*grid.headers, *grid.backends]
