@@ -212,7 +212,7 @@ def test_markdown_has_the_seed_shape_and_the_grid(store_path: Path) -> None:
     # hostile strings are entities, not HTML, in Markdown too
     assert body[0][0] == "host&lt;b&gt;bold&lt;/b&gt;&amp;co"
     assert "<script>" not in text and "<img" not in text
-    # the comparison grid follows, fastest bold
+    # the comparison grid, fastest bold
     grid = _markdown_table(text, "| model")
     assert grid[0][-4:] == ["jax", "tensorflow", "torch", "openvino"]
     tf_row = next(row for row in grid[2:] if row[2] == "32")

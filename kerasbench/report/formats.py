@@ -104,10 +104,10 @@ def seed_markdown(results: Sequence[Result]) -> str:
 
 
 def markdown(results: Sequence[Result]) -> str:
-    """The seed-shaped table, then the comparison grid (backends side by side, fastest bold)."""
+    """The comparison grid (backends side by side, fastest bold), then the seed-shaped table."""
     if not results:
         return ""
-    return seed_markdown(results) + "\n" + grid_markdown(results)
+    return grid_markdown(results) + "\n" + seed_markdown(results)
 
 
 def grid_markdown(results: Sequence[Result]) -> str:
