@@ -104,6 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     lst.add_argument("what", nargs="?", choices=("models", "suites", "backends"), default="models")
 
     sub.add_parser("env", help="describe this host and its libraries")
+
+    setup = sub.add_parser(
+        "setup", help="make a legacy backend's environment (mxnet: Python 3.7-3.9, keras-mxnet)"
+    )
+    setup.add_argument("backend", choices=("mxnet",))
+    setup.add_argument("--python", metavar="PATH", help="interpreter to use (default: found)")
+    setup.add_argument("--cuda", metavar="VER", help="install mxnet-cuVER (e.g. 112), not CPU")
+    setup.add_argument("--force", action="store_true", help="remake it even if one is recorded")
     return parser
 
 
@@ -254,14 +262,14 @@ def cmd_list(args: argparse.Namespace) -> int:
         table.caption = "* points per backend"
     else:
         table = Table("backend", "installed", "version", "keras", "install with")
-        keras_version = backends.package_version("keras") or "-"
+        table.caption = "legacy backends (Keras 2) run only when named: --backends tf-keras,mxnet"
         for name, info in backends.BACKENDS.items():
             missing = backends.missing_packages(name)
             table.add_row(
                 name,
                 "yes" if not missing else f"no (missing {', '.join(missing)})",
                 backends.backend_version(name) or "-",
-                keras_version,
+                backends.keras_version(name) or "-",
                 escape(info.install_hint),
             )
     console.print(table)
@@ -293,7 +301,33 @@ def cmd_env(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "report": cmd_report, "list": cmd_list, "env": cmd_env}
+def cmd_setup(args: argparse.Namespace) -> int:
+    from kerasbench.legacy import envs
+
+    def log(line: str) -> None:
+        print(line, file=sys.stderr, flush=True)
+
+    try:
+        record = envs.setup(
+            args.backend, python=args.python, cuda=args.cuda, force=args.force, log=log
+        )
+    except envs.InstallError as exc:
+        print(f"kerasbench: setup {args.backend} failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except envs.EnvError as exc:
+        raise UsageError(str(exc)) from None
+    versions = ", ".join(f"{k} {v}" for k, v in record.versions.items() if k != "keras_backend")
+    print(f"{args.backend}: {record.python} ({versions})")
+    return EXIT_OK
+
+
+COMMANDS = {
+    "run": cmd_run,
+    "report": cmd_report,
+    "list": cmd_list,
+    "env": cmd_env,
+    "setup": cmd_setup,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

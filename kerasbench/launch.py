@@ -22,6 +22,7 @@ from typing import Any
 
 from kerasbench import backends
 from kerasbench.envinfo import HostInfo
+from kerasbench.legacy import launch as legacy_launch
 from kerasbench.result import Result
 from kerasbench.spec import Spec
 from kerasbench.store import Store, now_iso
@@ -56,6 +57,8 @@ def worker_env(spec: Spec, keras_home: Path, base: dict[str, str] | None = None)
     package_root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, base.get("PYTHONPATH")]))
     env["KERAS_BACKEND"] = spec.backend
+    if backends.BACKENDS[spec.backend].legacy:
+        env.update(legacy_launch.worker_env(spec.backend, base))
     env["KERAS_HOME"] = str(keras_home)
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -68,6 +71,8 @@ def worker_env(spec: Spec, keras_home: Path, base: dict[str, str] | None = None)
 
 def worker_command(spec: Spec, spec_path: Path, result_path: Path) -> list[str]:
     """The command line that measures ``spec``: the same interpreter, the worker module."""
+    if backends.BACKENDS[spec.backend].legacy:  # Keras 2: its own worker and interpreter
+        return legacy_launch.worker_command(spec, spec_path, result_path)
     return [sys.executable, "-m", "kerasbench.worker", str(spec_path), str(result_path)]
 
 
@@ -80,6 +85,8 @@ def gpu_count() -> int:
 def skip_reason(spec: Spec, gpus: int) -> str | None:
     """Why ``spec`` cannot run on this host, or None."""
     info = backends.BACKENDS[spec.backend]
+    if info.legacy:
+        return legacy_launch.skip_reason(spec, gpus)
     missing = backends.missing_packages(spec.backend)
     if missing:
         return (
