@@ -14,10 +14,10 @@ point's ``keras.json`` there before it imports Keras, and records it.
 Measurement rules are those of ``kerasbench.worker.measure``: the first step on
 its own, untimed warm-up, then timed windows with the device synchronised at
 their edges. ``train_on_batch`` returns host numbers, so each step ends
-synchronised; ``fit`` is timed by a callback that notes when each batch's logs
-reach the host; Keras 2.2.4's ``predict`` takes no callbacks, so there each
-window is one ``predict`` call over the window's batches (which returns host
-arrays).
+synchronised; ``fit`` (and tf-keras' ``predict``) is timed by a callback that
+waits for the edge batch's logs on the host and reads the clock; Keras 2.2.4's
+``predict`` takes no callbacks, so there each window is one ``predict`` call
+over the window's batches (which returns host arrays).
 
 Several SPEC/RESULT pairs measure several points of the same backend in one
 process, one after the other (the tests use this to save interpreter starts).
@@ -278,44 +278,65 @@ def time_step_loop(step, spec, build_started):
     return Timing(first_done - build_started, first_done - started, windows)
 
 
-def batch_clock(keras, total, batches_per_epoch):
-    """A callback noting when each training batch's logs reach the host; stops after ``total``.
+def window_edges(spec):
+    """Batch indices after which the clock is read: the first step, then each window edge."""
+    first_edge = spec["warmup"]  # the last untimed batch (batch 0 is the first step)
+    return [0] + [first_edge + j * spec["window_steps"] for j in range(n_windows(spec) + 1)]
 
-    Keras 2.2.4 calls it right after each batch's outputs come back as numpy;
-    tf-keras converts the logs of a callback without ``_supports_tf_logs`` to
-    numpy before calling it. Either way the timestamp is the batch's completion.
+
+def _sync(logs):
+    """Wait for a batch's outputs by reading its logs on the host (Keras 2.2.4: already numbers)."""
+    for value in (logs or {}).values():
+        if hasattr(value, "numpy"):
+            value.numpy()
+
+
+def batch_clock(keras, total, batches_per_epoch, edges):
+    """A callback that reads the clock after each edge batch, synchronised; stops after ``total``.
+
+    Keras 2 calls batch hooks on the main thread. ``_supports_tf_logs`` tells
+    tf-keras to pass the logs as tensors instead of converting them (which
+    would wait for the device after every batch); the clock waits for them at
+    window edges only. Keras 2.2.4's own loop already returns host numbers for
+    every batch, a cost its users pay too.
     """
+    edge_set = set(edges)
 
     class BatchClock(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
+            self._supports_tf_logs = True
             self.offset = 0
             self.times = {}
 
         def on_epoch_begin(self, epoch, logs=None):
             self.offset = epoch * batches_per_epoch
 
-        def _done(self, batch):
+        def _done(self, batch, logs):
             index = self.offset + batch
-            self.times[index] = time.perf_counter()
+            if index in edge_set:
+                _sync(logs)
+                self.times[index] = time.perf_counter()
             if index + 1 >= total:
                 self.model.stop_training = True
 
         def on_batch_end(self, batch, logs=None):
-            self._done(batch)
+            self._done(batch, logs)
 
         def on_predict_batch_end(self, batch, logs=None):
-            self._done(batch)
+            self._done(batch, logs)
 
     return BatchClock()
 
 
 def timing_from_clock(times, spec, build_started, loop_started):
-    edges = [spec["warmup"] + j * spec["window_steps"] for j in range(n_windows(spec) + 1)]
-    missing = [e for e in edges + [0] if e not in times]
+    """Windows between the clock readings at consecutive window edges."""
+    edges = window_edges(spec)
+    missing = [e for e in edges if e not in times]
     if missing:
         raise RuntimeError(f"Keras ran fewer batches than asked (batch {missing[0]} missing)")
-    windows = [times[b] - times[a] for a, b in zip(edges, edges[1:])]
+    timed = edges[1:]
+    windows = [times[b] - times[a] for a, b in zip(timed, timed[1:])]
     return Timing(times[0] - build_started, times[0] - loop_started, windows)
 
 
@@ -323,7 +344,7 @@ def time_fit(keras, model, x, y, spec, build_started):
     batch = spec["batch_size"]
     total = total_steps(spec)
     per_epoch = len(x) // batch
-    clock = batch_clock(keras, total, per_epoch)
+    clock = batch_clock(keras, total, per_epoch, window_edges(spec))
     started = time.perf_counter()
     model.fit(
         x,
@@ -354,13 +375,15 @@ def time_predict(keras, model, x, spec, build_started):
     total = total_steps(spec)
     per_call = len(x) // batch
     if predict_takes_callbacks(model):
-        clock = batch_clock(keras, total, per_call)
+        clock = batch_clock(keras, total, per_call, window_edges(spec))
         started = time.perf_counter()
         for call in range(int(math.ceil(total / float(per_call)))):
             clock.offset = call * per_call
             remaining = min(per_call, total - clock.offset)
             model.predict(x[: remaining * batch], batch_size=batch, verbose=0, callbacks=[clock])
-        return timing_from_clock(clock.times, spec, build_started, started), "batch clock"
+        return timing_from_clock(
+            clock.times, spec, build_started, started
+        ), "batch clock at window edges"
 
     def batches(first, count):
         # The inputs of ``count`` batches from batch ``first`` on, cycling; copied
@@ -472,7 +495,7 @@ def run_point(spec, keras, first_in_process):
         settings["timing"] = "train_on_batch returns host values: each step ends synchronised"
     elif mode == "fit":
         timing = time_fit(keras, model, x, y, spec, data_ready)
-        settings["timing"] = "batch clock callback"
+        settings["timing"] = "batch clock at window edges"
     else:
         timing, how = time_predict(keras, model, x, spec, data_ready)
         settings["timing"] = how
