@@ -1,6 +1,8 @@
 """kerasbench {run,report,list,env} ... : the command line, kept thin.
 
-Exit codes: 0 success; 1 a point failed or timed out; 2 bad input (nothing run).
+Exit codes: 0 success; 1 a point failed or timed out; 2 bad input (nothing run);
+3 a result could not be saved (it went to a JSON lines file beside the store);
+128 + N when signal N (SIGINT, SIGTERM) stopped a run (resume it with ``--resume``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from kerasbench import __version__
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_SAVED = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -65,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a suite of benchmark points and save the results")
-    run.add_argument("--suite", default="quick", help="built-in suite name or a .toml path")
+    run.add_argument("--suite", help="built-in suite name or a .toml path (default: quick)")
     run.add_argument("--backends", type=_csv, help="comma-separated (default: installed)")
     run.add_argument("--models", type=_csv)
     run.add_argument("--modes", type=_csv, help="fit, train_on_batch, predict")
@@ -83,6 +85,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--timeout", type=float, help="seconds per point before it is killed")
     run.add_argument("--label", help="name for this run's results (e.g. a branch)")
     run.add_argument("--dry-run", action="store_true", help="list the points, run nothing")
+    run.add_argument(
+        "--resume",
+        nargs="?",
+        const="",
+        metavar="RUN_ID",
+        help="continue an interrupted run (default: the newest one in the store), "
+        "running only its points without a result; takes no suite or override flags",
+    )
     run.add_argument("--format", choices=("table", "markdown"), default="table")
     _add_results(run)
 
@@ -139,7 +149,7 @@ def plan(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     from kerasbench import backends
     from kerasbench.spec import load_suite
 
-    suite = load_suite(args.suite)
+    suite = load_suite(args.suite or "quick")
     # --models and --modes select from the suite (keeping each block's settings);
     # every other flag overrides its key in every block.
     if args.models is not None:
@@ -149,6 +159,7 @@ def plan(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     overrides = {
         key: getattr(args, dest) for dest, key in _OVERRIDES if getattr(args, dest) is not None
     }
+    _check_flags(args, overrides)
     specs = suite.expand(overrides, default_backends=backends.installed_backends())
     if args.backends is None:
         # Installed inference-only backends join the predict points only.
@@ -156,35 +167,123 @@ def plan(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     return suite, [s.resolved() for s in specs]
 
 
+def _check_flags(args: argparse.Namespace, overrides: dict[str, Any]) -> None:
+    """Validate each flag value on its own first, so that an error names the flag."""
+    from kerasbench.spec import check_value
+
+    flags = {key: dest for dest, key in _OVERRIDES}
+    checks = [(k, v, f"--{flags[k].replace('_', '-')}") for k, v in overrides.items()]
+    checks += [("model", m, "--models") for m in args.models or ()]
+    checks += [("mode", m, "--modes") for m in args.modes or ()]
+    for key, value, flag in checks:
+        for item in value if isinstance(value, list) else [value]:
+            check_value(key, item, flag)
+
+
+def _planning_flags(args: argparse.Namespace) -> list[str]:
+    """The suite-shaping flags given on the command line (--resume takes none)."""
+    dests = ["suite", "models", "modes", *(dest for dest, _ in _OVERRIDES)]
+    return [f"--{d.replace('_', '-')}" for d in dests if getattr(args, d) is not None]
+
+
+def _check_fault_injection() -> None:
+    """Refuse a malformed test-only fault setting, and never let an active one go unnoticed."""
+    import os
+
+    from kerasbench.worker import faults
+
+    value = os.environ.get(faults.ENV_VAR)
+    if value:
+        try:
+            faults.parse(value)
+        except faults.FaultSpecError as exc:
+            raise UsageError(str(exc)) from None
+        print(
+            f"kerasbench: warning: {faults.ENV_VAR}={value!r} is set: "
+            "workers will fail on purpose (a test setting)",
+            file=sys.stderr,
+        )
+
+
+def _print_plan(console: Any, specs: list[Any]) -> None:
+    for s in specs:
+        console.print(
+            f"{s.model} {s.backend} {s.mode} batch={s.batch_size} steps={s.steps} "
+            f"warmup={s.warmup} {s.precision} {s.data_format} devices={s.devices}",
+            highlight=False,
+        )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from kerasbench import envinfo
-    from kerasbench.launch import run_points
+    from pathlib import Path
+
+    from kerasbench import envinfo, runner
     from kerasbench.store import Store, default_path
 
-    suite, specs = plan(args)
+    store_path = Path(args.results or default_path())
     console = _console()
-    if not specs:
-        raise UsageError("no benchmark points: no backend is installed and none was named")
-    if args.dry_run:
-        for s in specs:
-            console.print(
-                f"{s.model} {s.backend} {s.mode} batch={s.batch_size} steps={s.steps} "
-                f"warmup={s.warmup} {s.precision} {s.data_format} devices={s.devices}",
-                highlight=False,
+    if args.resume is not None:
+        given = _planning_flags(args)
+        if given:
+            raise UsageError(
+                f"--resume runs the stored plan of a run; it takes no {', '.join(given)}"
             )
-        return EXIT_OK
+        with Store(store_path, create=False) as store:
+            run_id = runner.find_resumable(store, args.resume or None)
+            points = runner.resume_points(store, run_id)
+            planned = len(store.run_plan(run_id) or ())
+        if args.dry_run:
+            _print_plan(console, [spec for _, spec in points])
+            return EXIT_OK
+        suite_name = None
+    else:
+        suite, specs = plan(args)
+        if not specs:
+            raise UsageError("no benchmark points: no backend is installed and none was named")
+        if args.dry_run:
+            _print_plan(console, specs)
+            return EXIT_OK
+        suite_name, planned = suite.name, len(specs)
+    _check_fault_injection()
     host = envinfo.collect()
-    with Store(args.results or default_path()) as store:
-        run_id = store.begin_run(suite.name, args.label or "", sys.argv, host.to_dict())
-        status = "interrupted"
-        try:
-            results = run_points(specs, store, host, run_id)
-            status = "done"
-        finally:
-            store.end_run(run_id, status)
+    with Store(store_path) as store:
+        if args.resume is not None:
+            store.reopen_run(run_id)
+            console.print(
+                f"resuming run {run_id}: {len(points)} of {planned} points to go", highlight=False
+            )
+        else:
+            run_id, points = runner.begin(
+                store, suite_name, args.label or "", sys.argv, host, specs
+            )
+        outcome = runner.execute(store, run_id, points, host, planned)
+        results = store.results(run_id=run_id, latest=False)
     _print_results(console, results, args.format)
-    console.print(f"run {run_id}: {len(results)} points saved to {store.path}", highlight=False)
-    bad = [r for r in results if r.status in ("failed", "timeout")]
+    console.print(
+        f"run {run_id}: {planned - outcome.remaining} of {planned} points saved to {store_path}",
+        highlight=False,
+    )
+    hint = runner.resume_hint(store_path, run_id)
+    if outcome.save_error:
+        where = outcome.unsaved_path or "stderr (nowhere else was writable)"
+        print(
+            f"kerasbench: error: {outcome.save_error}\n"
+            f"kerasbench: the unsaved result was written to {where}; "
+            f"earlier results are safe in the store. Free space, then resume with: {hint}",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_SAVED
+    if outcome.stop_signal:
+        import signal
+
+        print(
+            f"kerasbench: interrupted ({signal.Signals(outcome.stop_signal).name}): "
+            f"{outcome.remaining} of {planned} points still to run; finished results are "
+            f"saved. Resume with: {hint}",
+            file=sys.stderr,
+        )
+        return outcome.exit_code or EXIT_FAILED
+    bad = [r for r in outcome.results if r.status in ("failed", "timeout")]
     return EXIT_FAILED if bad else EXIT_OK
 
 
@@ -334,7 +433,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kerasbench.spec import SpecError
     from kerasbench.store import StoreError
 
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage error (or --help)
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     try:
         return COMMANDS[args.command](args)
     except (UsageError, SpecError, StoreError) as exc:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kerasbench import backends
+from kerasbench import backends, procs
 from kerasbench.envinfo import HostInfo
 from kerasbench.legacy import launch as legacy_launch
 from kerasbench.result import Result
@@ -30,6 +30,7 @@ from kerasbench.store import Store, now_iso
 # Variables a worker inherits from the caller; everything else is dropped.
 ENV_NAMES = frozenset(
     {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "TERM", "LD_LIBRARY_PATH"}
+    | {"KERASBENCH_DEBUG_FAULTS"}  # test-only fault injection, see kerasbench/worker/faults.py
 )
 ENV_PREFIXES = (
     "LC_",
@@ -144,19 +145,24 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
         (tmpdir / "keras_home").mkdir()
         spec_path.write_text(json.dumps({"protocol": 1, "spec": spec.to_dict()}), "utf-8")
         started = time.perf_counter()
+        # Marks every process of this point, so that strays outside its group are found too.
+        token = procs.new_token()
+        env = {**worker_env(spec, tmpdir / "keras_home"), procs.POINT_ENV: token}
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
                 worker_command(spec, spec_path, result_path),
-                env=worker_env(spec, tmpdir / "keras_home"),
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=tmpdir,
                 start_new_session=True,  # its own process group, killed as a whole
             )
+            procs.started(proc.pid, token)
             try:
                 returncode = proc.wait(timeout=spec.timeout)
             except subprocess.TimeoutExpired:
+                procs.dump_stacks(proc.pid)  # where it hung goes into the stderr tail
                 _kill_group(proc)
                 return Result.from_spec(
                     spec,
@@ -170,11 +176,8 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
                 _kill_group(proc)
                 raise
             finally:
-                # Anything the worker started and left behind goes with its group.
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+                # Anything the worker started and left behind goes with it.
+                procs.reap(proc.pid, token)
         duration = time.perf_counter() - started
         raw: dict[str, Any] | None = None
         if result_path.exists():
@@ -183,11 +186,7 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
             except (OSError, ValueError):
                 raw = None
         if not isinstance(raw, dict):
-            how = (
-                f"killed by signal {-returncode}"
-                if returncode < 0
-                else f"exited with code {returncode}"
-            )
+            how = procs.describe_exit(returncode)
             return Result.from_spec(
                 spec,
                 "failed",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -40,6 +41,7 @@ JIT_COMPILE = ("auto", "on", "off")
 DATASETS = ("synthetic",)
 DEVICE_KINDS = ("auto", "cpu", "gpu")
 SUITES_DIR = Path(__file__).parent / "suites"
+_DEFAULT_HINT = "; leave the key out for the default"
 
 
 class SpecError(ValueError):
@@ -52,11 +54,11 @@ def _choice(key: str, value: object, allowed: Iterable[str]) -> None:
         raise SpecError(f"{key}: unknown value {value!r}; valid: {', '.join(allowed)}")
 
 
-def _int_range(key: str, value: object, low: int, high: int) -> None:
+def _int_range(key: str, value: object, low: int, high: int, hint: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise SpecError(f"{key}: expected an integer, got {value!r}")
     if not low <= value <= high:
-        raise SpecError(f"{key}: {value} is out of range [{low}, {high}]")
+        raise SpecError(f"{key}: {value} is out of range [{low}, {high}]{hint}")
 
 
 @dataclass(frozen=True)
@@ -71,16 +73,18 @@ class Spec:
     model: str
     backend: str
     mode: str = "train_on_batch"
-    batch_size: int = 0  # 0 = the model's default, resolved by ``resolved()``
+    # None (absent from a suite) = the model's default, filled in by ``resolved()``;
+    # an explicit 0 is an error, not a silent default.
+    batch_size: int | None = None
     steps: int = 20
     warmup: int = 3
-    window_steps: int = 0  # 0 = max(1, steps // 10)
+    window_steps: int | None = None  # None = max(1, steps // 10)
     precision: str = "float32"
     data_format: str = "channels_last"
     jit_compile: str = "auto"
     devices: int = 1
     device_kind: str = "auto"  # cpu hides accelerators; gpu needs ``devices`` GPUs
-    image_size: int = 0  # 0 = the model's default
+    image_size: int = 0  # 0 = the model's default (and "not an image" in results)
     dataset: str = "synthetic"
     seed: int = 0
     timeout: float = 900.0
@@ -95,10 +99,12 @@ class Spec:
         _choice("jit_compile", self.jit_compile, JIT_COMPILE)
         _choice("dataset", self.dataset, DATASETS)
         _choice("device_kind", self.device_kind, DEVICE_KINDS)
-        _int_range("batch_size", self.batch_size, 0, 1 << 20)
+        if self.batch_size is not None:
+            _int_range("batch_size", self.batch_size, 1, 1 << 20, _DEFAULT_HINT)
         _int_range("steps", self.steps, 1, 1_000_000)
         _int_range("warmup", self.warmup, 0, 100_000)
-        _int_range("window_steps", self.window_steps, 0, 1_000_000)
+        if self.window_steps is not None:
+            _int_range("window_steps", self.window_steps, 1, 1_000_000, _DEFAULT_HINT)
         _int_range("devices", self.devices, 1, 1024)
         _int_range("image_size", self.image_size, 0, 4096)
         _int_range("seed", self.seed, 0, 2**31 - 1)
@@ -110,7 +116,7 @@ class Spec:
             raise SpecError(f"label: expected a string, got {self.label!r}")
         if self.image_size and MODELS[self.model].input_kind != "image":
             raise SpecError(f"image_size: model {self.model!r} does not take images")
-        if self.batch_size and self.batch_size % self.devices:
+        if self.batch_size is not None and self.batch_size % self.devices:
             raise SpecError(
                 f"batch_size: global batch {self.batch_size} does not split "
                 f"evenly over {self.devices} devices"
@@ -148,12 +154,25 @@ class Spec:
                 )
         try:
             return cls(**data)
-        except SpecError as exc:
+        except SpecError as exc:  # name the file or flag, not only the key
             raise SpecError(f"{where}: {exc}") from None
 
 
 SPEC_KEYS = frozenset(f.name for f in fields(Spec))
 _VALID = {"model": MODELS, "backend": BACKENDS, "mode": MODES}
+# A matrix bigger than this is a typo (or a denial of service), not a benchmark plan.
+MAX_POINTS = 100_000
+
+
+def check_value(key: str, value: Any, where: str) -> None:
+    """Validate one value of Spec key ``key`` on its own, so a bad flag is named as such."""
+    if key not in SPEC_KEYS:
+        raise SpecError(f"{where}: unknown key {key!r}; valid: {', '.join(sorted(SPEC_KEYS))}")
+    base: dict[str, Any] = {"model": next(iter(MODELS)), "backend": next(iter(BACKENDS))}
+    try:
+        Spec(**{**base, key: value})
+    except SpecError as exc:
+        raise SpecError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -215,6 +234,8 @@ class Suite:
                     )
                 if not values:
                     raise SpecError(f"{where}: {key} is an empty list")
+            if math.prod(len(v) for v in axes.values()) + len(specs) > MAX_POINTS:
+                raise SpecError(f"{where}: the matrix has more than {MAX_POINTS} points")
             keys = list(axes)
             for combo in itertools.product(*(axes[k] for k in keys)):
                 spec = Spec.from_dict(dict(zip(keys, combo, strict=True)), where)
@@ -236,6 +257,8 @@ def parse_suite(text: str, name: str) -> Suite:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"{name}: malformed TOML: {exc}") from None
+    except RecursionError:
+        raise SpecError(f"{name}: malformed TOML: nested too deeply") from None
     allowed = {"description", "defaults", "matrix"}
     unknown = sorted(set(data) - allowed)
     if unknown:
@@ -267,10 +290,14 @@ def suite_names() -> list[str]:
 def load_suite(name_or_path: str) -> Suite:
     """A built-in suite by name, or a suite file by path."""
     path = Path(name_or_path)
-    if path.suffix == ".toml" or path.exists():
+    try:
+        is_file = path.suffix == ".toml" or path.exists()
+    except (OSError, ValueError) as exc:  # e.g. a name with a NUL byte or far too long
+        raise SpecError(f"{name_or_path!r}: not a suite name or path ({exc})") from None
+    if is_file:
         try:
             text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise SpecError(f"{name_or_path}: cannot read suite file: {exc}") from None
         return parse_suite(text, str(path))
     builtin = SUITES_DIR / f"{name_or_path}.toml"

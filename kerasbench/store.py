@@ -4,13 +4,21 @@ Each result is committed in its own transaction the moment its point ends.
 The file is marked as kerasbench's (``PRAGMA application_id``) and carries its
 schema version (``PRAGMA user_version``): a file that is not a kerasbench
 store, is corrupt, or comes from a newer kerasbench is refused and never
-written to. WAL mode and a busy timeout let two runs share one store.
+written to (it is inspected through a read-only connection first). A store
+from an older kerasbench is migrated in place, in one transaction, by the
+steps in ``MIGRATIONS``. WAL mode, a busy timeout and retries let two runs
+share one store; a reader sees whole results only.
+
+A run records its planned points (``runs.specs_json``) and each result the
+index of its point in that plan (``results.point_index``), so an interrupted
+run can be resumed from the store alone.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,11 +30,14 @@ from typing import Any
 from kerasbench.result import Result
 
 APPLICATION_ID = 0x4B424E43  # "KBNC"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
+# Attempts at a write that still finds the store locked after the busy timeout.
+WRITE_ATTEMPTS = 3
 
-_SCHEMA = """
-CREATE TABLE runs (
+# Version 1, as the first kerasbench wrote it; newer versions are reached by MIGRATIONS.
+SCHEMA_V1 = (
+    """CREATE TABLE runs (
     run_id TEXT PRIMARY KEY,
     started_at TEXT NOT NULL,
     finished_at TEXT,
@@ -35,8 +46,8 @@ CREATE TABLE runs (
     argv TEXT,
     host_json TEXT,
     status TEXT NOT NULL DEFAULT 'running'
-);
-CREATE TABLE results (
+)""",
+    """CREATE TABLE results (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     run_id TEXT REFERENCES runs(run_id),
     point_key TEXT NOT NULL,
@@ -47,10 +58,22 @@ CREATE TABLE results (
     label TEXT NOT NULL DEFAULT '',
     started_at TEXT,
     record_json TEXT NOT NULL
-);
-CREATE INDEX results_run ON results(run_id);
-CREATE INDEX results_point ON results(point_key);
-"""
+)""",
+    "CREATE INDEX results_run ON results(run_id)",
+    "CREATE INDEX results_point ON results(point_key)",
+)
+
+# MIGRATIONS[v] takes a store from version v to v + 1 (run inside one transaction).
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        # The planned points of a run (a JSON list of Spec dicts), for --resume.
+        "ALTER TABLE runs ADD COLUMN specs_json TEXT",
+        # The index of a result's point in its run's plan (NULL for results saved without one).
+        "ALTER TABLE results ADD COLUMN point_index INTEGER",
+        "CREATE INDEX results_run_point ON results(run_id, point_index)",
+    ),
+}
+RUN_STATUSES = ("running", "done", "interrupted")
 
 
 class StoreError(RuntimeError):
@@ -76,6 +99,12 @@ class RunInfo:
     label: str
     status: str
     host: dict[str, Any]
+    planned: int | None = None  # points in the stored plan; None when no plan was stored
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 class Store:
@@ -89,32 +118,82 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         elif self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, not a results store")
+        else:
+            # Look before touching: a read-only connection cannot damage a file that
+            # turns out not to be ours.
+            self._inspect()
         try:
-            self._conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000)
+            # isolation_level=None: transactions are exactly the BEGIN/COMMIT below.
+            self._conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._open()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
+        self.schema_version = SCHEMA_VERSION
 
-    def _open(self) -> None:
-        conn = self._conn
+    def _inspect(self) -> None:
+        """Refuse an existing file that is not a kerasbench store we can read."""
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open ({exc})") from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            app_id, version, tables = self._header(conn)
+            if (app_id, tables) != (0, 0):
+                self._check_header(app_id, version)
+                # A damaged page shows up here rather than half-way through a run.
+                check = conn.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise StoreError(f"{self.path}: results store is corrupt ({check})")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        if app_id == 0 and tables == 0:
-            with self._write() as c:
-                c.executescript(_SCHEMA)
-                c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            version = SCHEMA_VERSION
-        elif app_id != APPLICATION_ID:
+        return app_id, version, tables
+
+    def _check_header(self, app_id: int, version: int) -> None:
+        if app_id != APPLICATION_ID:
             raise StoreError(f"{self.path}: not a kerasbench results store; refusing to touch it")
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: written by a newer kerasbench (schema {version}, "
                 f"this one reads up to {SCHEMA_VERSION}); upgrade kerasbench"
             )
-        conn.execute("PRAGMA journal_mode = WAL")
+        if version < 1:
+            raise StoreError(f"{self.path}: results store without a schema version; refusing it")
+
+    def _open(self) -> None:
+        app_id, version, tables = self._header(self._conn)
+        if (app_id, tables) != (0, 0):
+            self._check_header(app_id, version)
+        if app_id == 0 or version < SCHEMA_VERSION:
+            # Create or migrate under the write lock, re-reading the header there:
+            # another process may have done it since we looked.
+            with self._write() as c:
+                app_id, version, tables = self._header(c)
+                if (app_id, tables) == (0, 0):
+                    for statement in SCHEMA_V1:
+                        c.execute(statement)
+                    c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    version = 1
+                else:
+                    self._check_header(app_id, version)
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS[step]:
+                        c.execute(statement)
+                c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":  # e.g. a file system without shared memory; still correct, slower
+            self._conn.execute("PRAGMA journal_mode = DELETE")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -125,9 +204,24 @@ class Store:
         try:
             yield conn
         except BaseException:
-            conn.rollback()
+            conn.execute("ROLLBACK")
             raise
-        conn.commit()
+        conn.execute("COMMIT")
+
+    def _retry(self, what: str, write: Any) -> Any:
+        """Run ``write`` (one transaction), retrying while another writer holds the lock."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._write() as c:
+                    return write(c)
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc) and attempt < WRITE_ATTEMPTS:
+                    time.sleep(0.1 * attempt)
+                    continue
+                raise StoreError(f"{self.path}: could not {what}: {exc}") from exc
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path}: could not {what}: {exc}") from exc
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._conn.close()
@@ -141,51 +235,104 @@ class Store:
     # runs ---------------------------------------------------------------
 
     def begin_run(
-        self, suite: str | None, label: str, argv: list[str], host: dict[str, Any]
+        self,
+        suite: str | None,
+        label: str,
+        argv: list[str],
+        host: dict[str, Any],
+        specs: list[dict[str, Any]] | None = None,
     ) -> str:
+        """Record a new run (and its planned points, for resuming); returns its id."""
         run_id = uuid.uuid4().hex[:12]
-        with self._write() as c:
-            c.execute(
-                "INSERT INTO runs (run_id, started_at, suite, label, argv, host_json)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (run_id, now_iso(), suite, label, json.dumps(argv), json.dumps(host)),
-            )
+        plan = None if specs is None else json.dumps(specs)
+        self._retry(
+            "record the run",
+            lambda c: c.execute(
+                "INSERT INTO runs (run_id, started_at, suite, label, argv, host_json, specs_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, now_iso(), suite, label, json.dumps(argv), json.dumps(host), plan),
+            ),
+        )
         return run_id
 
     def end_run(self, run_id: str, status: str) -> None:
-        with self._write() as c:
-            c.execute(
+        self._set_run_status(run_id, status, now_iso())
+
+    def reopen_run(self, run_id: str) -> None:
+        """Mark a run as running again (it is being resumed)."""
+        self._set_run_status(run_id, "running", None)
+
+    def _set_run_status(self, run_id: str, status: str, finished_at: str | None) -> None:
+        if status not in RUN_STATUSES:
+            raise ValueError(f"run status {status!r} is not one of {', '.join(RUN_STATUSES)}")
+        self._retry(
+            "update the run",
+            lambda c: c.execute(
                 "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
-                (now_iso(), status, run_id),
-            )
+                (finished_at, status, run_id),
+            ),
+        )
 
     def runs(self) -> list[RunInfo]:
         rows = self._conn.execute(
-            "SELECT run_id, started_at, finished_at, suite, label, status, host_json"
-            " FROM runs ORDER BY started_at, rowid"
+            "SELECT run_id, started_at, finished_at, suite, label, status, host_json,"
+            " json_array_length(specs_json) FROM runs ORDER BY started_at, rowid"
         ).fetchall()
-        return [RunInfo(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "{}")) for r in rows]
+        return [
+            RunInfo(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "{}"), r[7])
+            for r in rows
+        ]
+
+    def run_plan(self, run_id: str) -> list[dict[str, Any]] | None:
+        """The planned points of a run as Spec dicts, or None when none was stored."""
+        row = self._conn.execute(
+            "SELECT specs_json FROM runs WHERE run_id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"{self.path}: no run {run_id!r} in this store")
+        if row[0] is None:
+            return None
+        plan = json.loads(row[0])
+        if not isinstance(plan, list) or not all(isinstance(p, dict) for p in plan):
+            raise StoreError(f"{self.path}: run {run_id}: the stored plan is damaged")
+        return plan
+
+    def finished_points(self, run_id: str) -> set[int]:
+        """Indices (in the run's plan) of the points that have a saved result."""
+        rows = self._conn.execute(
+            "SELECT DISTINCT point_index FROM results WHERE run_id = ? AND point_index IS NOT NULL",
+            (run_id,),
+        ).fetchall()
+        return {r[0] for r in rows}
 
     # results ------------------------------------------------------------
 
-    def save(self, result: Result) -> None:
-        """Commit one result now (its own transaction)."""
-        with self._write() as c:
-            c.execute(
+    def save(self, result: Result, point_index: int | None = None) -> None:
+        """Commit one result now (its own transaction); StoreError when it cannot be saved.
+
+        ``point_index`` is the point's place in its run's plan (see ``finished_points``).
+        """
+        row = (
+            result.run_id,
+            result.point_key,
+            result.model,
+            result.backend,
+            result.mode,
+            result.status,
+            result.label,
+            result.started_at,
+            json.dumps(result.to_dict()),
+            point_index,
+        )
+        self._retry(
+            "save the result",
+            lambda c: c.execute(
                 "INSERT INTO results (run_id, point_key, model, backend, mode, status,"
-                " label, started_at, record_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    result.run_id,
-                    result.point_key,
-                    result.model,
-                    result.backend,
-                    result.mode,
-                    result.status,
-                    result.label,
-                    result.started_at,
-                    json.dumps(result.to_dict()),
-                ),
-            )
+                " label, started_at, record_json, point_index)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            ),
+        )
 
     def results(
         self,

@@ -13,9 +13,11 @@ backend_version, python_version, settings.
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import platform
+import signal
 import sys
 import time
 import traceback
@@ -25,7 +27,7 @@ from typing import Any
 from kerasbench.data import synthetic
 from kerasbench.models import get_model
 from kerasbench.spec import Spec
-from kerasbench.worker import measure, memory
+from kerasbench.worker import faults, measure, memory
 from kerasbench.worker.device import describe
 
 PROTOCOL = 1
@@ -126,9 +128,14 @@ def main(argv: list[str]) -> int:
         print(__doc__.splitlines()[0], file=sys.stderr)
         return 2
     spec_path, result_path = Path(argv[0]), Path(argv[1])
+    # A crash in native code still leaves a Python traceback in the worker's log, and
+    # the launcher can ask a hung worker where it hangs (SIGUSR1) before killing it.
+    faulthandler.enable()
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         payload = json.loads(spec_path.read_text(encoding="utf-8"))
         spec = Spec.from_dict(payload["spec"], "worker spec")
+        faults.inject(spec.seed)  # test-only; a no-op unless KERASBENCH_DEBUG_FAULTS is set
         raw = run_point(spec)
     except Exception as exc:  # every failure becomes a result, never a lost point
         traceback.print_exc()
