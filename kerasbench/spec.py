@@ -162,6 +162,7 @@ SPEC_KEYS = frozenset(f.name for f in fields(Spec))
 _VALID = {"model": MODELS, "backend": BACKENDS, "mode": MODES}
 # A matrix bigger than this is a typo (or a denial of service), not a benchmark plan.
 MAX_POINTS = 100_000
+MAX_SUITE_BYTES = 1 << 20
 
 
 def check_value(key: str, value: Any, where: str) -> None:
@@ -296,9 +297,16 @@ def load_suite(name_or_path: str) -> Suite:
         raise SpecError(f"{name_or_path!r}: not a suite name or path ({exc})") from None
     if is_file:
         try:
-            text = path.read_text(encoding="utf-8")
+            # Only a regular file of sane size: never a device, a FIFO or a huge log.
+            regular = path.is_file()
+            size = path.stat().st_size if regular else 0
+            text = path.read_text(encoding="utf-8") if regular and size <= MAX_SUITE_BYTES else ""
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             raise SpecError(f"{name_or_path}: cannot read suite file: {exc}") from None
+        if not regular:
+            raise SpecError(f"{name_or_path}: no such suite file")
+        if size > MAX_SUITE_BYTES:
+            raise SpecError(f"{name_or_path}: larger than {MAX_SUITE_BYTES} bytes; not a suite")
         return parse_suite(text, str(path))
     builtin = SUITES_DIR / f"{name_or_path}.toml"
     if not builtin.exists():

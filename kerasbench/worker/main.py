@@ -50,6 +50,13 @@ def run_point(spec: Spec) -> dict[str, Any]:
     import_started = time.perf_counter()
     import keras
 
+    kind, name, version = describe(spec.backend)
+    if spec.device_kind == "gpu" and kind != "gpu":
+        # Fail now, rather than file a CPU measurement as a GPU one.
+        raise RuntimeError(
+            f"backend {spec.backend} found no GPU although device_kind is gpu "
+            "(check the driver, the framework's CUDA build and CUDA_VISIBLE_DEVICES)"
+        )
     keras.utils.set_random_seed(spec.seed)
     keras.config.set_image_data_format(spec.data_format)
     keras.mixed_precision.set_global_policy(spec.precision)
@@ -89,7 +96,6 @@ def run_point(spec: Spec) -> dict[str, Any]:
     else:  # Spec validation makes this unreachable
         raise ValueError(f"unknown mode {spec.mode!r}")
 
-    kind, name, version = describe(spec.backend)
     settings = {
         "jit_compile_resolved": _resolved_jit(model),
         "dtype_policy": keras.mixed_precision.global_policy().name,
