@@ -85,8 +85,8 @@ def test_select_keeps_block_settings_and_adds_missing_values() -> None:
     suite = parse_suite(SUITE, "t.toml").select("model", ["resnet50", "mnist_mlp"])
     specs = suite.expand(default_backends=["jax"])
     assert {(s.model, s.mode, s.batch_size) for s in specs} == {
-        ("mnist_mlp", "fit", 0),
-        ("mnist_mlp", "predict", 0),
+        ("mnist_mlp", "fit", None),  # None: the model default
+        ("mnist_mlp", "predict", None),
         ("resnet50", "predict", 4),
     }
     # A model the suite does not hold runs with the suite's defaults.
