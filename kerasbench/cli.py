@@ -149,6 +149,10 @@ def plan(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     from kerasbench import backends
     from kerasbench.spec import load_suite
 
+    overrides = {
+        key: getattr(args, dest) for dest, key in _OVERRIDES if getattr(args, dest) is not None
+    }
+    _check_flags(args, overrides)
     suite = load_suite(args.suite or "quick")
     # --models and --modes select from the suite (keeping each block's settings);
     # every other flag overrides its key in every block.
@@ -156,10 +160,6 @@ def plan(args: argparse.Namespace) -> tuple[Any, list[Any]]:
         suite = suite.select("model", args.models)
     if args.modes is not None:
         suite = suite.select("mode", args.modes)
-    overrides = {
-        key: getattr(args, dest) for dest, key in _OVERRIDES if getattr(args, dest) is not None
-    }
-    _check_flags(args, overrides)
     specs = suite.expand(overrides, default_backends=backends.installed_backends())
     if args.backends is None:
         # Installed inference-only backends join the predict points only.

@@ -93,7 +93,7 @@ def test_bad_suite_file_is_one_line_naming_file_and_key(
         (["--timeout", "inf"], "--timeout: timeout: inf is out of range"),
         (["--models", "mnist_mlp,nosuch"], "--models: model: unknown value 'nosuch'"),
         (["--modes", "train"], "--modes: mode: unknown value 'train'"),
-        (["--backends", "mxnet"], "--backends: backend: unknown value 'mxnet'"),
+        (["--backends", "theano"], "--backends: backend: unknown value 'theano'"),
         (["--precision", "fp8"], "--precision: precision: unknown value 'fp8'"),
         (["--suite", "nosuch"], "unknown suite 'nosuch'; valid: "),
         (["--suite", "missing.toml"], "missing.toml: no such suite file"),
