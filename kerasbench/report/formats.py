@@ -66,7 +66,9 @@ def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
     rows = []
     for r in sorted(results, key=key):
         kind = (r.device_kind or r.device_kind_requested).upper()
-        devices = f"{r.devices} × {kind}" + (f" ({r.device_name})" if r.device_name else "")
+        devices = f"{r.devices} × {kind}"
+        if r.device_name and kind != "CPU":  # a GPU's name; the CPU's is in the environment
+            devices += f" ({r.device_name})"
         row = [
             r.hostname or "unknown",
             devices,

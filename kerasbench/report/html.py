@@ -44,6 +44,7 @@ figcaption { font-size: .85rem; color: #555; }
           vertical-align: baseline; }
 ul.notes { font-size: .85rem; }
 div.wide { overflow-x: auto; }
+table.detail td { white-space: nowrap; }
 pre { white-space: pre-wrap; font-size: .8rem; background: #f7f7f7; padding: .4rem; }
 """
 
@@ -384,7 +385,7 @@ def render_html(
         body.append(_comparison(changes, query.compare, threshold))
 
     body.append("<h2 id='table'>Full table</h2>")
-    body.append(_table(_DETAIL_HEADERS, (_detail_row(r) for r in results)))
+    body.append(_table(_DETAIL_HEADERS, (_detail_row(r) for r in results), "detail"))
     body.append(_errors(results))
 
     return (

@@ -341,6 +341,12 @@ def throughput_chart(model: str, results: Sequence[Result]) -> Chart:
     return Chart(f"throughput-{slug(model)}", title, fig, model, caption)
 
 
+def _time_unit(results: Sequence[Result]) -> tuple[str, float]:
+    """Milliseconds, or seconds when steps take several seconds: (unit, factor from ms)."""
+    longest = max((t for r in results for t in step_times_ms(r)), default=0.0)
+    return ("s", 1e-3) if longest >= 5000 else ("ms", 1.0)
+
+
 def step_times_ms(result: Result) -> list[float]:
     """Per-step time of each timed window, in milliseconds."""
     if not result.window_times_s or not result.window_steps:
@@ -352,6 +358,7 @@ def step_time_chart(model: str, results: Sequence[Result]) -> Chart:
     """Distribution of per-step times over the timed windows, per backend and configuration."""
     backends = backend_order(results)
     groups = group_by_config(results)
+    time_unit, factor = _time_unit(results)
     fig, axes = _figure(len(groups))
     for ax, (label, by_backend) in zip(axes, groups, strict=True):
         present = [b for b in backends if b in by_backend]
@@ -364,7 +371,7 @@ def step_time_chart(model: str, results: Sequence[Result]) -> Chart:
         highest = 0.0
         for x, b in enumerate(present):
             r, colour = by_backend[b], backend_colour(b)
-            times = step_times_ms(r) if r.status == "ok" else []
+            times = [t * factor for t in step_times_ms(r)] if r.status == "ok" else []
             if not times:
                 _status_mark(ax, x, _not_shown(r), colour)
                 continue
@@ -396,7 +403,7 @@ def step_time_chart(model: str, results: Sequence[Result]) -> Chart:
         ax.set_xticks(range(len(present)), present)
         ax.set_xlim(-0.6, len(present) - 0.4)
         ax.set_ylim(0, highest * 1.25 if highest > 0 else 1.0)
-        ax.set_ylabel("time per step (ms)")
+        ax.set_ylabel(f"time per step ({time_unit})")
         ax.set_title(_wrap(label, 40), fontsize=9)
     title = f"{model}: step time over the timed windows (box: quartiles; dots: windows)"
     fig.suptitle(title)
@@ -417,10 +424,9 @@ def _per_model_bars(
     backends = backend_order(results)
     models = models_of(results)
     fig, axes = _figure(len(models))
-    fields = varying_fields(results)
     for ax, model in zip(axes, models, strict=True):
         mine = [r for r in results if r.model == model]
-        _bars(ax, group_by_config(mine, fields), backends, value, ylabel, best=best)
+        _bars(ax, group_by_config(mine), backends, value, ylabel, best=best)
         ax.set_title(model)
     return fig, backends
 
@@ -455,12 +461,11 @@ def memory_chart(results: Sequence[Result]) -> Chart:
     cols = min(len(models), MAX_COLUMNS)
     rows_per_kind = math.ceil(len(models) / cols)
     fig, axes = _figure(cols * rows_per_kind * len(kinds), cols=cols)
-    fields = varying_fields(results)
     for k, (kind, value) in enumerate(kinds):
         for m, model in enumerate(models):
             ax = axes[k * cols * rows_per_kind + m]
             mine = [r for r in results if r.model == model]
-            groups = group_by_config(mine, fields)
+            groups = group_by_config(mine)
             _bars(ax, groups, backends, value, f"peak {kind} memory (MiB)", best=None)
             ax.set_title(f"{model}: {kind}")
         for ax in axes[k * cols * rows_per_kind + len(models) : (k + 1) * cols * rows_per_kind]:
