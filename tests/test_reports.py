@@ -22,7 +22,7 @@ import pytest
 
 from kerasbench.report import formats, plots
 from kerasbench.report.delta import compare_results
-from kerasbench.report.html import render_html
+from kerasbench.report.html import DETAIL_HEADERS, render_html
 from kerasbench.report.select import Query, parse_since, select, since_filter
 from kerasbench.result import Result
 from kerasbench.store import Store
@@ -328,6 +328,18 @@ def test_html_is_well_formed_with_one_chart_per_figure(page: str) -> None:
     assert "Test CPU" in text and "Linux-test" in text  # environment from the run
     assert "1,000.0 ± 25.0" in text  # the seed-shaped table
     assert "★ 1,000.0 ±2.5%" in text  # the grid marks the fastest
+    # the full table: one row per point, with its numbers
+    detail = {
+        (cells[0], cells[1], cells[4]): cells
+        for _, cells in parsed.rows
+        if len(cells) == len(DETAIL_HEADERS) and cells[0] != "model"
+    }
+    assert len(detail) == len(CURRENT) + 1
+    speed = DETAIL_HEADERS.index("samples/s")
+    assert detail[("cifar10_cnn", "tensorflow", "1 × cpu")][speed] == "1,000.0"
+    assert detail[("cifar10_cnn", "tensorflow", "2 × cpu")][speed] == "1,500.0"
+    assert detail[("cifar10_cnn", "torch", "1 × auto")][speed - 1] == "failed"
+    assert detail[("mnist_mlp", "jax", "1 × cpu")][DETAIL_HEADERS.index("host peak (MiB)")] == "330"
     # nothing to fetch: no external references of any kind
     assert not re.search(
         r"""(src|href)\s*=\s*["']?\s*(https?:|//)|url\(\s*["']?(https?:|//)""", page
@@ -462,9 +474,12 @@ def test_cli_writes_every_format(kerasbench, store_path: Path, tmp_path: Path) -
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "r" / "report.html").read_text(encoding="utf-8").startswith("<!DOCTYPE")
-    proc = kerasbench("report", "--results", db, "--format", "png", "--out", "png", *only)
+    proc = kerasbench(
+        "report", "--results", db, "--format", "png", "--out", "png", "--compare", "base", *only
+    )
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
+        "comparison-vs-base.png",
         "peak-memory.png",
         "step-time-mnist_mlp.png",
         "throughput-mnist_mlp.png",

@@ -195,7 +195,7 @@ def _grid_table(results: Sequence[Result]) -> str:
     return table + (f"<ul class='notes'>{notes}</ul>" if notes else "")
 
 
-_DETAIL_HEADERS = (
+DETAIL_HEADERS = (
     "model",
     "backend",
     "mode",
@@ -385,7 +385,7 @@ def render_html(
         body.append(_comparison(changes, query.compare, threshold))
 
     body.append("<h2 id='table'>Full table</h2>")
-    body.append(_table(_DETAIL_HEADERS, (_detail_row(r) for r in results), "detail"))
+    body.append(_table(DETAIL_HEADERS, (_detail_row(r) for r in results), "detail"))
     body.append(_errors(results))
 
     return (
