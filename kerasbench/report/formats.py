@@ -8,6 +8,7 @@ import json
 from collections.abc import Sequence
 
 from kerasbench.report.grid import build_grid
+from kerasbench.report.labels import total_devices, unit
 from kerasbench.result import Result
 
 
@@ -32,8 +33,6 @@ def speed_text(result: Result) -> str:
 
 
 def _speed_unit(results: Sequence[Result]) -> str:
-    from kerasbench.report.plots import unit
-
     units = {unit(r.model) for r in results}
     return "images/s" if units == {"images/s"} else "samples/s"
 
@@ -53,7 +52,7 @@ def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
             r.hostname or "",
             r.model,
             r.mode,
-            r.devices,
+            total_devices(r),
             r.batch_size,
             r.data_format,
             order.get(r.backend, len(order)),
@@ -66,7 +65,7 @@ def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
     rows = []
     for r in sorted(results, key=key):
         kind = (r.device_kind or r.device_kind_requested).upper()
-        devices = f"{r.devices} × {kind}"
+        devices = f"{total_devices(r)} × {kind}"
         if r.device_name and kind != "CPU":  # a GPU's name; the CPU's is in the environment
             devices += f" ({r.device_name})"
         row = [

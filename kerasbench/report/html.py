@@ -20,6 +20,7 @@ from kerasbench.report import plots
 from kerasbench.report.delta import BAD, GOOD, THRESHOLD, Change, compare_results
 from kerasbench.report.formats import seed_rows
 from kerasbench.report.grid import build_grid
+from kerasbench.report.labels import slug, total_devices
 from kerasbench.report.select import Query, Selection
 from kerasbench.result import Result
 from kerasbench.store import RunInfo
@@ -227,7 +228,7 @@ def _detail_row(r: Result) -> list[str]:
         _backend_td(r.backend),
         _td(r.mode),
         _td(r.batch_size, "num"),
-        _td(f"{r.devices} × {r.device_kind or r.device_kind_requested}"),
+        _td(f"{total_devices(r)} × {r.device_kind or r.device_kind_requested}"),
         _td(r.data_format),
         _td(r.precision),
         _td(r.label),
@@ -290,7 +291,7 @@ def _comparison(changes: Sequence[Change], base: str, threshold: float) -> str:
             _backend_td(r.backend),
             _td(r.mode),
             _td(r.batch_size, "num"),
-            _td(r.devices, "num"),
+            _td(total_devices(r), "num"),
             _td(r.label),
             _speed(b),
             _speed(r),
@@ -351,7 +352,7 @@ def render_html(
         f"by kerasbench {esc(__version__)}. Filters: {esc('; '.join(query.describe()))}.</p>",
     ]
     toc = ["<a href='#environment'>Environment</a>", "<a href='#summary'>Summary</a>"]
-    toc += [f"<a href='#model-{esc(plots.slug(m))}'>{esc(m)}</a>" for m in plots.models_of(results)]
+    toc += [f"<a href='#model-{esc(slug(m))}'>{esc(m)}</a>" for m in plots.models_of(results)]
     toc += ["<a href='#overview'>First step and memory</a>"]
     if changes is not None:
         toc.append("<a href='#comparison'>Comparison</a>")
@@ -368,7 +369,7 @@ def render_html(
     body.append(_grid_table(results))
 
     for model in plots.models_of(results):
-        body.append(f"<h2 id='model-{esc(plots.slug(model))}'>{esc(model)}</h2>")
+        body.append(f"<h2 id='model-{esc(slug(model))}'>{esc(model)}</h2>")
         body.extend(_figure(c) for c in by_section.get(model, []))
 
     body.append("<h2 id='overview'>Time to first step and peak memory</h2>")

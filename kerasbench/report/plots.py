@@ -34,6 +34,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from kerasbench.backends import BACKENDS
 from kerasbench.report.grid import ROW_FIELDS
+from kerasbench.report.labels import slug, total_devices, unit
 from kerasbench.result import Result
 
 PNG_DPI = 110
@@ -99,20 +100,6 @@ def backend_order(results: Sequence[Result]) -> list[str]:
     """Backends present, registry order first, then the others by name."""
     present = {r.backend for r in results}
     return [b for b in BACKENDS if b in present] + sorted(present - set(BACKENDS))
-
-
-def unit(model: str) -> str:
-    """What a sample of ``model`` is, for axis labels: images/s or samples/s."""
-    from kerasbench.models import MODELS
-
-    info = MODELS.get(model)
-    return "images/s" if info is not None and info.input_kind == "image" else "samples/s"
-
-
-def slug(text: str) -> str:
-    """A safe file-name part: letters, digits, '.', '_' and '-' only."""
-    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.")
-    return cleaned or "x"
 
 
 def short_number(value: float) -> str:
@@ -504,7 +491,7 @@ def scaling_lines(results: Sequence[Result]) -> dict[tuple[str, str], list[Scali
         config = ", ".join(
             filter(None, [config_label(r, fields), f"{r.per_device_batch_size}/device"])
         )
-        lines.setdefault((r.backend, config), {})[r.devices] = r
+        lines.setdefault((r.backend, config), {})[total_devices(r)] = r
     out: dict[tuple[str, str], list[ScalingPoint]] = {}
     for key, by_devices in lines.items():
         if len(by_devices) < 2:
