@@ -8,6 +8,7 @@ Exit codes: 0 success; 1 a point failed or timed out; 2 bad input (nothing run);
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -80,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jit-compile", type=_csv, help="auto, on, off")
     run.add_argument("--devices", type=_csv_int, help="devices per host")
     run.add_argument("--device-kind", choices=("auto", "cpu", "gpu"))
+    run.add_argument(
+        "--num-hosts", type=int, help="hosts in a multi-host point (default: from torchrun/SLURM)"
+    )
+    run.add_argument("--host-rank", type=int, help="this host's rank, 0 for the coordinator")
+    run.add_argument("--coordinator", metavar="HOST:PORT", help="host 0's address for rendezvous")
     run.add_argument("--image-size", type=int)
     run.add_argument("--seed", type=int)
     run.add_argument("--timeout", type=float, help="seconds per point before it is killed")
@@ -137,6 +143,9 @@ _OVERRIDES = (
     ("jit_compile", "jit_compile"),
     ("devices", "devices"),
     ("device_kind", "device_kind"),
+    ("num_hosts", "num_hosts"),
+    ("host_rank", "host_rank"),
+    ("coordinator", "coordinator"),
     ("image_size", "image_size"),
     ("seed", "seed"),
     ("timeout", "timeout"),
@@ -160,6 +169,11 @@ def plan(args: argparse.Namespace) -> tuple[Any, list[Any]]:
         suite = suite.select("model", args.models)
     if args.modes is not None:
         suite = suite.select("mode", args.modes)
+    if args.num_hosts is None:  # torchrun's and SLURM's variables, where set
+        from kerasbench.parallel import placement_from_env
+
+        for key, value in placement_from_env(os.environ).items():
+            overrides.setdefault(key, value)
     specs = suite.expand(overrides, default_backends=backends.installed_backends())
     if args.backends is None:
         # Installed inference-only backends join the predict points only.
@@ -209,7 +223,8 @@ def _print_plan(console: Any, specs: list[Any]) -> None:
     for s in specs:
         console.print(
             f"{s.model} {s.backend} {s.mode} batch={s.batch_size} steps={s.steps} "
-            f"warmup={s.warmup} {s.precision} {s.data_format} devices={s.devices}",
+            f"warmup={s.warmup} {s.precision} {s.data_format} devices={s.devices}"
+            + (f" host={s.host_rank}/{s.num_hosts}" if s.num_hosts > 1 else ""),
             highlight=False,
         )
 

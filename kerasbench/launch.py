@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kerasbench import backends, procs
+from kerasbench import backends, parallel, procs
 from kerasbench.envinfo import HostInfo
 from kerasbench.legacy import launch as legacy_launch
 from kerasbench.result import Result
@@ -74,6 +74,8 @@ def worker_command(spec: Spec, spec_path: Path, result_path: Path) -> list[str]:
     """The command line that measures ``spec``: the same interpreter, the worker module."""
     if backends.BACKENDS[spec.backend].legacy:  # Keras 2: its own worker and interpreter
         return legacy_launch.worker_command(spec, spec_path, result_path)
+    if parallel.uses_torchrun(spec):  # one process per device, started by torchrun
+        return parallel.worker_command(spec, spec_path, result_path)
     return [sys.executable, "-m", "kerasbench.worker", str(spec_path), str(result_path)]
 
 
@@ -98,9 +100,7 @@ def skip_reason(spec: Spec, gpus: int) -> str | None:
         return f"backend {spec.backend} is inference-only; it runs mode predict only"
     if spec.device_kind == "gpu" and gpus < spec.devices:
         return f"needs {spec.devices} GPU(s); this host has {gpus}"
-    if spec.devices > 1:
-        return "data-parallel points (devices > 1) are not supported by this kerasbench yet"
-    return None
+    return parallel.skip_reason(spec, gpus)
 
 
 def _tail(path: Path, lines: int = STDERR_TAIL_LINES) -> str:

@@ -25,6 +25,7 @@ POINT_KEY_FIELDS = (
     "dataset",
     "batch_size",
     "devices",
+    "num_hosts",
     "device_kind_requested",
     "precision",
     "data_format",
@@ -85,6 +86,8 @@ class Result:
     duration_s: float | None = None  # wall time of the whole worker process
     run_id: str | None = None
     stderr_tail: str | None = None
+    num_hosts: int = 1  # ``devices`` is per host
+    losses: tuple[float, ...] = ()  # training loss of every step, where the worker records it
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -96,7 +99,7 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        for key in ("samples_per_sec_ci", "step_time_ci_ms", "window_times_s"):
+        for key in ("samples_per_sec_ci", "step_time_ci_ms", "window_times_s", "losses"):
             if data[key] is not None:
                 data[key] = list(data[key])
         return data
@@ -110,6 +113,7 @@ class Result:
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         values["window_times_s"] = tuple(values.get("window_times_s") or ())
+        values["losses"] = tuple(values.get("losses") or ())
         return cls(**values)
 
     @classmethod
@@ -123,6 +127,7 @@ class Result:
             batch_size=spec.batch_size,
             per_device_batch_size=spec.per_device_batch_size,
             devices=spec.devices,
+            num_hosts=spec.num_hosts,
             device_kind_requested=spec.device_kind,
             precision=spec.precision,
             data_format=spec.data_format,
@@ -155,6 +160,7 @@ class Result:
             )
         }
         measured["settings"] = dict(raw.get("settings") or {})
+        measured["losses"] = tuple(float(v) for v in raw.get("losses") or ())
         windows = tuple(float(w) for w in raw.get("window_times_s") or ())
         if status == "ok" and not windows:
             status, raw = "failed", {**raw, "error": "worker reported no timed windows"}

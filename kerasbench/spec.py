@@ -54,6 +54,18 @@ def _choice(key: str, value: object, allowed: Iterable[str]) -> None:
         raise SpecError(f"{key}: unknown value {value!r}; valid: {', '.join(allowed)}")
 
 
+def _check_coordinator(value: object, num_hosts: int) -> None:
+    if not isinstance(value, str):
+        raise SpecError(f"coordinator: expected HOST:PORT, got {value!r}")
+    if not value:
+        if num_hosts > 1:
+            raise SpecError("coordinator: a multi-host point needs HOST:PORT of host 0")
+        return
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise SpecError(f"coordinator: expected HOST:PORT, got {value!r}")
+
+
 def _int_range(key: str, value: object, low: int, high: int, hint: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise SpecError(f"{key}: expected an integer, got {value!r}")
@@ -84,6 +96,11 @@ class Spec:
     jit_compile: str = "auto"
     devices: int = 1
     device_kind: str = "auto"  # cpu hides accelerators; gpu needs ``devices`` GPUs
+    # Multi-host data parallelism (``devices`` is per host). ``host_rank`` and
+    # ``coordinator`` say where this process stands; they are not part of the point.
+    num_hosts: int = 1
+    host_rank: int = 0
+    coordinator: str = ""  # HOST:PORT of host 0, when num_hosts > 1
     image_size: int = 0  # 0 = the model's default (and "not an image" in results)
     dataset: str = "synthetic"
     seed: int = 0
@@ -106,6 +123,9 @@ class Spec:
         if self.window_steps is not None:
             _int_range("window_steps", self.window_steps, 1, 1_000_000, _DEFAULT_HINT)
         _int_range("devices", self.devices, 1, 1024)
+        _int_range("num_hosts", self.num_hosts, 1, 1024)
+        _int_range("host_rank", self.host_rank, 0, self.num_hosts - 1)
+        _check_coordinator(self.coordinator, self.num_hosts)
         _int_range("image_size", self.image_size, 0, 4096)
         _int_range("seed", self.seed, 0, 2**31 - 1)
         if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)):
@@ -116,10 +136,10 @@ class Spec:
             raise SpecError(f"label: expected a string, got {self.label!r}")
         if self.image_size and MODELS[self.model].input_kind != "image":
             raise SpecError(f"image_size: model {self.model!r} does not take images")
-        if self.batch_size is not None and self.batch_size % self.devices:
+        if self.batch_size is not None and self.batch_size % self.total_devices:
             raise SpecError(
                 f"batch_size: global batch {self.batch_size} does not split "
-                f"evenly over {self.devices} devices"
+                f"evenly over {self.total_devices} devices"
             )
 
     def resolved(self) -> Spec:
@@ -133,8 +153,13 @@ class Spec:
         )
 
     @property
+    def total_devices(self) -> int:
+        """Devices over all hosts (``devices`` is per host)."""
+        return self.devices * self.num_hosts
+
+    @property
     def per_device_batch_size(self) -> int:
-        return self.batch_size // self.devices
+        return self.batch_size // self.total_devices
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -170,6 +195,8 @@ def check_value(key: str, value: Any, where: str) -> None:
     if key not in SPEC_KEYS:
         raise SpecError(f"{where}: unknown key {key!r}; valid: {', '.join(sorted(SPEC_KEYS))}")
     base: dict[str, Any] = {"model": next(iter(MODELS)), "backend": next(iter(BACKENDS))}
+    if key in ("num_hosts", "host_rank", "coordinator"):  # checked together in Spec
+        base.update(num_hosts=1024, coordinator="localhost:1")
     try:
         Spec(**{**base, key: value})
     except SpecError as exc:

@@ -40,9 +40,9 @@ class ModelInfo:
 
 
 def _registry() -> dict[str, ModelInfo]:
-    from kerasbench.models import cifar10_cnn, mnist_mlp, resnet50
+    from kerasbench.models import cifar10_cnn, mlp_nodropout, mnist_mlp, resnet50
 
-    return {m.MODEL.name: m.MODEL for m in (resnet50, cifar10_cnn, mnist_mlp)}
+    return {m.MODEL.name: m.MODEL for m in (resnet50, cifar10_cnn, mnist_mlp, mlp_nodropout)}
 
 
 MODELS: dict[str, ModelInfo] = _registry()

@@ -6,7 +6,7 @@ Files, not stdout, carry the protocol, so framework log noise cannot corrupt
 it. The launcher has already set KERAS_BACKEND and a private KERAS_HOME.
 
 Raw measurement keys: protocol, status, error, window_times_s,
-time_to_first_step_s, first_step_s, peak_host_memory_bytes,
+losses (optional), time_to_first_step_s, first_step_s, peak_host_memory_bytes,
 peak_device_memory_bytes, device_kind, device_name, keras_version,
 backend_version, python_version, settings.
 """
@@ -27,7 +27,7 @@ from typing import Any
 from kerasbench.data import synthetic
 from kerasbench.models import get_model
 from kerasbench.spec import Spec
-from kerasbench.worker import faults, measure, memory
+from kerasbench.worker import distributed, faults, measure, memory
 from kerasbench.worker.device import describe
 
 PROTOCOL = 1
@@ -82,11 +82,14 @@ def run_point(spec: Spec) -> dict[str, Any]:
         jit_compile=_jit_arg(spec.jit_compile),
     )
 
+    losses: list[float] = []  # train_on_batch's loss of every step, host values already
     if spec.mode == "train_on_batch":
 
         def step(i: int) -> Any:
             j = (i % n_distinct) * spec.batch_size
-            return model.train_on_batch(x[j : j + spec.batch_size], y[j : j + spec.batch_size])
+            loss = model.train_on_batch(x[j : j + spec.batch_size], y[j : j + spec.batch_size])
+            losses.append(float(loss))
+            return loss
 
         timing = measure.time_step_loop(step, spec, data_ready)
     elif spec.mode == "fit":
@@ -111,6 +114,7 @@ def run_point(spec: Spec) -> dict[str, Any]:
         "status": "ok",
         "error": None,
         "window_times_s": timing.window_times_s,
+        "losses": losses,
         "time_to_first_step_s": timing.time_to_first_step_s,
         "first_step_s": timing.first_step_s,
         "peak_host_memory_bytes": memory.peak_host_memory_bytes(),
@@ -142,7 +146,10 @@ def main(argv: list[str]) -> int:
         payload = json.loads(spec_path.read_text(encoding="utf-8"))
         spec = Spec.from_dict(payload["spec"], "worker spec")
         faults.inject(spec.seed)  # test-only; a no-op unless KERASBENCH_DEBUG_FAULTS is set
-        raw = run_point(spec)
+        if distributed.is_data_parallel(spec):
+            raw = distributed.run_point(spec)
+        else:
+            raw = run_point(spec)
     except Exception as exc:  # every failure becomes a result, never a lost point
         traceback.print_exc()
         raw = {
@@ -151,5 +158,6 @@ def main(argv: list[str]) -> int:
             "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
             "python_version": platform.python_version(),
         }
-    write_json_atomic(result_path, raw)
+    if distributed.writes_result():  # one writer per host, also under torchrun
+        write_json_atomic(result_path, raw)
     return 0 if raw["status"] == "ok" else 1
