@@ -89,6 +89,8 @@ def skip_reason(spec: Spec, gpus: int) -> str | None:
     """Why ``spec`` cannot run on this host, or None."""
     info = backends.BACKENDS[spec.backend]
     if info.legacy:
+        if spec.num_hosts > 1:
+            return f"backend {spec.backend} runs on one host (num_hosts must be 1)"
         return legacy_launch.skip_reason(spec, gpus)
     missing = backends.missing_packages(spec.backend)
     if missing:

@@ -50,10 +50,14 @@ def writes_result() -> bool:
     return os.environ.get("LOCAL_RANK", "0") == "0"
 
 
+_STARTED = time.monotonic()  # this module is imported when the worker starts
+
+
 def join_timeout_s(spec: Spec) -> float:
-    """How long processes wait for each other: half the point's timeout, so that a
-    host that never joins ends the point as ``failed`` before the launcher kills it."""
-    return max(5.0, spec.timeout / 2)
+    """How long processes still wait for each other: until 60% of the point's timeout
+    since the worker started, so that a host that never joins ends the point as
+    ``failed`` (with the reason) before the launcher kills the worker."""
+    return max(5.0, 0.6 * spec.timeout - (time.monotonic() - _STARTED))
 
 
 def local_rows(a: np.ndarray, batch: int, index: int, count: int) -> np.ndarray:
@@ -149,6 +153,15 @@ class JaxEngine(Engine):
             os.environ["XLA_FLAGS"] = (
                 f"{flags} --xla_force_host_platform_device_count={spec.devices}".strip()
             )
+        if spec.num_hosts > 1:
+            from kerasbench.worker import rendezvous
+
+            # JAX's coordination client aborts the process (no exception, so no
+            # result) when a host never joins: meet first, so that a missing host
+            # is a named error. JAX then binds the same port for its own service.
+            rendezvous.exchange_addresses(
+                spec.coordinator, spec.host_rank, spec.num_hosts, join_timeout_s(spec)
+            )
         import jax
 
         if spec.num_hosts > 1:
@@ -209,9 +222,17 @@ class JaxEngine(Engine):
 
 class TensorFlowEngine(Engine):
     def start(self) -> None:
+        spec = self.spec
+        workers = None
+        if spec.num_hosts > 1 and "TF_CONFIG" not in os.environ:
+            from kerasbench.worker import rendezvous
+
+            # Before importing TensorFlow, so a missing host is reported without delay.
+            workers = rendezvous.exchange_addresses(
+                spec.coordinator, spec.host_rank, spec.num_hosts, join_timeout_s(spec)
+            )
         import tensorflow as tf
 
-        spec = self.spec
         gpus = tf.config.list_physical_devices("GPU") if spec.device_kind != "cpu" else []
         if gpus:
             tf.config.set_visible_devices(gpus[: spec.devices], "GPU")
@@ -228,12 +249,7 @@ class TensorFlowEngine(Engine):
             self.strategy = tf.distribute.MirroredStrategy(devices=names)
             self.distribution = "tf.distribute.MirroredStrategy"
             return
-        if "TF_CONFIG" not in os.environ:
-            from kerasbench.worker import rendezvous
-
-            workers = rendezvous.exchange_addresses(
-                spec.coordinator, spec.host_rank, spec.num_hosts, join_timeout_s(spec)
-            )
+        if workers is not None:
             os.environ["TF_CONFIG"] = json.dumps(
                 {
                     "cluster": {"worker": workers},

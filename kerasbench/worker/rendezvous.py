@@ -1,4 +1,4 @@
-"""Worker addresses for TensorFlow's MultiWorkerMirroredStrategy, exchanged through host 0.
+"""Hosts meet at host 0 before their engine starts, and learn each other's addresses.
 
 TF_CONFIG must list every worker's HOST:PORT, but a multi-host point only
 knows host 0's address (``--coordinator``). Host 0 listens there; every other
@@ -6,8 +6,8 @@ host connects, says its rank and the address its TensorFlow server will
 listen on, and receives the complete list. Messages are one JSON line each;
 nothing is unpickled. A host that has not joined by the deadline ends the
 exchange with an error that names it, so the point fails instead of hanging.
-JAX and PyTorch need none of this: their engines rendezvous through the
-coordinator themselves.
+JAX meets here too, only to get that error: its coordination client aborts
+the process when a host never joins. PyTorch's rendezvous raises by itself.
 """
 
 from __future__ import annotations
