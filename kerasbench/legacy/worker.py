@@ -92,6 +92,8 @@ def _application(name):
 
 
 def _recurrent(layer_name):
+    # Not unrolled, like the Keras 3 lstm/gru files (the seed unrolled for keras-mxnet;
+    # keras-mxnet 2.2.4.3 runs the rolled layer over fixed-length inputs).
     def build(keras, spec, shape, classes):
         layers = keras.layers
         return keras.models.Sequential(
@@ -124,7 +126,8 @@ def input_shape(spec):
         size = spec["image_size"]
         return (3, size, size) if spec["data_format"] == "channels_first" else (size, size, 3)
     if kind == "sequence":
-        return SEQUENCE_SHAPE
+        # ``seq_len`` (when the Spec has it) changes the number of steps, as in Keras 3.
+        return (spec.get("seq_len") or SEQUENCE_SHAPE[0], SEQUENCE_SHAPE[1])
     return (784,)
 
 
