@@ -559,3 +559,18 @@ def test_report_renders_in_headless_chromium(page: str, tmp_path: Path) -> None:
         assert image.size == (width, height)
         top = image.convert("RGB").crop((0, 0, width, height // 2))
         assert len(top.getcolors(maxcolors=1 << 20) or []) > 50  # text and charts, not blank
+
+
+def test_memory_chart_adds_device_memory_where_measured() -> None:
+    on_gpu = replace(CURRENT[0], peak_device_memory_bytes=512 * 2**20, device_kind="gpu")
+    chart = plots.memory_chart([on_gpu, CURRENT[1], CURRENT[2]])
+    axes = [ax for ax in chart.figure.axes if ax.get_visible()]
+    assert [ax.get_ylabel() for ax in axes] == [
+        "peak host memory (MiB)",
+        "peak device memory (MiB)",
+    ]
+    device = axes[1]
+    assert [p.get_height() for p in device.patches] == [512.0]  # jax only
+    texts = [t.get_text() for t in device.texts]
+    assert "not measured" in texts and "failed" in texts  # tensorflow, torch
+    assert not any(t.startswith("★") for ax in axes for t in (x.get_text() for x in ax.texts))
