@@ -61,12 +61,10 @@ def esc(value: object) -> str:
 def _table(headers: Sequence[str], rows: Iterable[Sequence[str]], cls: str = "") -> str:
     """A table from already-escaped cell HTML."""
     head = "".join(f"<th>{h}</th>" for h in headers)
+    thead = f"<thead><tr>{head}</tr></thead>" if any(headers) else ""
     body = "\n".join(f"<tr>{''.join(row)}</tr>" for row in rows)
     attr = f' class="{cls}"' if cls else ""
-    return (
-        f"<div class='wide'><table{attr}><thead><tr>{head}</tr></thead><tbody>\n{body}\n"
-        "</tbody></table></div>"
-    )
+    return f"<div class='wide'><table{attr}>{thead}<tbody>\n{body}\n</tbody></table></div>"
 
 
 def _td(text: object, cls: str = "") -> str:
@@ -89,7 +87,7 @@ def _hosts(results: Sequence[Result], runs: Sequence[RunInfo]) -> list[dict[str,
     """Distinct host descriptions, from the runs' host records, else from the results."""
     hosts: list[dict[str, Any]] = []
     for run in runs:
-        if run.host and run.host not in hosts:
+        if isinstance(run.host, dict) and run.host and run.host not in hosts:
             hosts.append(run.host)
     known = {h.get("hostname") for h in hosts}
     for r in results:
@@ -99,21 +97,30 @@ def _hosts(results: Sequence[Result], runs: Sequence[RunInfo]) -> list[dict[str,
     return hosts
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _environment(selection: Selection) -> str:
     parts = ["<h2 id='environment'>Environment</h2>"]
     for host in _hosts(selection.results, selection.runs):
+        # host_json is whatever the run wrote: show what has the expected shape.
         memory = host.get("memory_bytes")
-        versions = host.get("backend_versions") or {}
+        memory = memory if isinstance(memory, (int, float)) and memory > 0 else None
+        versions = _mapping(host.get("backend_versions"))
+        gpus = host.get("gpus")
+        gpus = [str(g) for g in gpus] if isinstance(gpus, list) else []
         rows = [
             ("host", host.get("hostname")),
             ("os", host.get("os")),
-            ("cpu", f"{host.get('cpu')} ({host.get('cpu_count')} usable cores)"),
+            ("cpu", host.get("cpu")),
+            ("usable cores", host.get("cpu_count")),
             ("memory", f"{memory / 2**30:.1f} GiB" if memory else None),
-            ("gpus", ", ".join(host.get("gpus") or []) or ("none" if "gpus" in host else None)),
+            ("gpus", ", ".join(gpus) or ("none" if "gpus" in host else None)),
             ("python", host.get("python_version")),
             ("keras", host.get("keras_version")),
             *((name, v or "not installed") for name, v in versions.items()),
-            *((name, v) for name, v in (host.get("extra_versions") or {}).items()),
+            *_mapping(host.get("extra_versions")).items(),
             ("kerasbench", host.get("kerasbench_version")),
             ("commit", host.get("git_commit")),
         ]
