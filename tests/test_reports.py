@@ -574,3 +574,16 @@ def test_memory_chart_adds_device_memory_where_measured() -> None:
     texts = [t.get_text() for t in device.texts]
     assert "not measured" in texts and "failed" in texts  # tensorflow, torch
     assert not any(t.startswith("★") for ax in axes for t in (x.get_text() for x in ax.texts))
+
+
+def test_hosts_multiply_devices_in_scaling_and_tables() -> None:
+    one = make("cifar10_cnn", "jax", 400.0)
+    two_hosts = make(
+        "cifar10_cnn", "jax", 720.0, num_hosts=2, batch_size=64, per_device_batch_size=32
+    )
+    lines = plots.scaling_lines([one, two_hosts])
+    (points,) = lines.values()
+    assert [p.devices for p in points] == [1, 2]
+    assert points[1].efficiency == pytest.approx(0.9)
+    _, rows = formats.seed_rows([one, two_hosts])
+    assert [row[1] for row in rows] == ["1 × CPU", "2 hosts × 1 × CPU"]

@@ -65,7 +65,9 @@ def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
     rows = []
     for r in sorted(results, key=key):
         kind = (r.device_kind or r.device_kind_requested).upper()
-        devices = f"{total_devices(r)} × {kind}"
+        devices = f"{r.devices} × {kind}"
+        if r.num_hosts > 1:
+            devices = f"{r.num_hosts} hosts × {devices}"
         if r.device_name and kind != "CPU":  # a GPU's name; the CPU's is in the environment
             devices += f" ({r.device_name})"
         row = [

@@ -23,5 +23,4 @@ def slug(text: str) -> str:
 
 def total_devices(result: Result) -> int:
     """Devices across every host of a point (``devices`` counts one host's)."""
-    # Records from before multi-host points have no ``num_hosts``: one host.
-    return result.devices * int(getattr(result, "num_hosts", 1) or 1)
+    return result.devices * max(1, result.num_hosts)

@@ -115,7 +115,11 @@ def short_number(value: float) -> str:
 
 def varying_fields(results: Sequence[Result], fields: Sequence[str] = CONFIG_FIELDS) -> list[str]:
     """The configuration fields that differ among ``results`` (mode always kept)."""
-    return [f for f in fields if f == "mode" or len({str(getattr(r, f)) for r in results}) > 1]
+    varying = [f for f in fields if f == "mode" or len({str(getattr(r, f)) for r in results}) > 1]
+    if "devices" in fields and "devices" not in varying:
+        if len({total_devices(r) for r in results}) > 1:  # same per host, more hosts
+            varying.append("devices")
+    return varying
 
 
 def config_label(result: Result, fields: Sequence[str]) -> str:
@@ -126,7 +130,7 @@ def config_label(result: Result, fields: Sequence[str]) -> str:
         if f == "batch_size":
             words.append(f"batch {value}")
         elif f == "devices":
-            words.append(f"{value} dev")
+            words.append(f"{total_devices(result)} dev")
         elif f == "data_format":
             words.append({"channels_last": "NHWC", "channels_first": "NCHW"}.get(value, value))
         elif f == "jit_compile":
