@@ -115,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--since", type=_since, help="only results started at/after this ISO time")
     report.add_argument("--out", metavar="PATH", help="file to write (for png: a folder)")
     report.add_argument("--compare", metavar="BASE", help="html/png: compare with a label or run")
+    report.add_argument(
+        "--scaling",
+        action="store_true",
+        help="devices (and hosts) against throughput: speedup and scaling efficiency",
+    )
 
     lst = sub.add_parser("list", help="list models, suites or backends")
     lst.add_argument("what", nargs="?", choices=("models", "suites", "backends"), default="models")
@@ -336,6 +341,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     results = selection.results
     if not results and args.format in ("table", "html", "png"):
         raise UsageError("no results match; run `kerasbench run` first or relax the filters")
+    if args.scaling:
+        return _print_scaling(results, args.format)
     if args.out or args.format in ("html", "png"):
         from kerasbench.report.files import write_report
 
@@ -346,6 +353,27 @@ def cmd_report(args: argparse.Namespace) -> int:
             raise UsageError(f"--out {exc.filename or args.out}: {exc.strerror or exc}") from None
     else:
         _print_results(_console(), results, args.format)
+    return EXIT_OK
+
+
+def _print_scaling(results: list[Any], fmt: str) -> int:
+    import json
+
+    from kerasbench.report import scaling
+
+    if fmt not in ("table", "markdown", "json"):
+        raise UsageError(f"--scaling prints table, markdown or json, not {fmt}")
+    table = scaling.scaling_table(results)
+    if not table.rows and fmt == "table":
+        raise UsageError(
+            "no scaling lines: run one configuration at several device counts (e.g. --devices 1,2)"
+        )
+    if fmt == "table":
+        _console().print(scaling.render_scaling_table(table))
+    elif fmt == "markdown":
+        sys.stdout.write(scaling.scaling_markdown(table))
+    else:
+        sys.stdout.write(json.dumps(scaling.scaling_records(table), indent=2) + "\n")
     return EXIT_OK
 
 

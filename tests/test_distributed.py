@@ -15,6 +15,8 @@ import numpy as np
 import pytest
 
 from kerasbench import launch, parallel
+from kerasbench.report import scaling
+from kerasbench.result import Result
 from kerasbench.spec import Spec, SpecError
 from kerasbench.worker import rendezvous
 from kerasbench.worker.distributed import local_rows
@@ -193,6 +195,9 @@ def test_two_cpu_devices_train_with_the_losses_of_one(kerasbench, tmp_path, back
     mlp = rows[("mnist_mlp", 2)]
     assert mlp["per_device_batch_size"] == 32 and mlp["samples_per_sec"] > 0
     assert mlp["settings"]["distribution"]
+    report = kerasbench("report", "--scaling", "--format", "markdown")
+    assert report.returncode == 0, report.stderr
+    assert "| mlp_nodropout | train_on_batch | 32 global | 2 | 1 | " in report.stdout
 
 
 # --- real workers: two hosts on localhost --------------------------------------------
@@ -267,3 +272,77 @@ def test_host_that_never_joins_fails_the_point_in_time(tmp_path, backend) -> Non
     # The join deadline (60% of the point's timeout) ended it, not the launcher's kill.
     assert row["duration_s"] < timeout
     assert time.monotonic() - started < timeout + 60
+
+
+# --- the scaling report (no worker) -------------------------------------------------
+
+
+def _result(backend: str, devices: int, batch: int, speed: float | None, hosts: int = 1) -> Result:
+    return Result(
+        model="resnet50",
+        backend=backend,
+        mode="fit",
+        dataset="synthetic",
+        batch_size=batch,
+        per_device_batch_size=batch // (devices * hosts),
+        devices=devices,
+        num_hosts=hosts,
+        device_kind_requested="gpu",
+        precision="float32",
+        data_format="channels_last",
+        jit_compile="auto",
+        image_size=224,
+        seed=0,
+        label="",
+        status="ok" if speed else "failed",
+        error=None if speed else "boom",
+        samples_per_sec=speed,
+    )
+
+
+def test_scaling_rows_give_speedup_and_efficiency_per_backend() -> None:
+    # The seed's shape: per-device batch 32 on 1, 4 and 8 devices (8 = 2 hosts x 4).
+    results = [
+        _result("jax", 1, 32, 229.0),
+        _result("jax", 4, 128, 870.2),
+        _result("jax", 4, 256, 1648.8, hosts=2),
+        _result("torch", 1, 32, 200.0),
+        _result("torch", 4, 128, None),
+    ]
+    table = scaling.scaling_table(results)
+    assert table.backends == ["jax", "torch"]
+    assert [(r.batch, r.devices, r.hosts) for r in table.rows] == [
+        ("32/device", 1, 1),
+        ("32/device", 4, 1),
+        ("32/device", 4, 2),
+    ]
+    eight = table.rows[2].cells["jax"]
+    assert eight.speedup == pytest.approx(1648.8 / 229.0)
+    assert eight.efficiency == pytest.approx(1648.8 / (8 * 229.0))  # 0.90
+    assert table.rows[1].cells["torch"].text() == "failed"
+    assert table.rows[0].cells["torch"].efficiency == pytest.approx(1.0)
+    markdown = scaling.scaling_markdown(table)
+    assert "| resnet50 | fit | 32/device | 4 | 2 | 1,648.8  x7.20  90% |  |" in markdown
+    records = scaling.scaling_records(table)
+    assert {r["total_devices"] for r in records} == {1, 4, 8}
+
+
+def test_scaling_with_the_global_batch_fixed_and_nothing_to_scale() -> None:
+    table = scaling.scaling_table([_result("jax", 1, 64, 100.0), _result("jax", 2, 64, 150.0)])
+    (one, two) = table.rows
+    assert one.batch == two.batch == "64 global"
+    assert two.cells["jax"].efficiency == pytest.approx(0.75)
+    assert scaling.scaling_table([_result("jax", 1, 64, 100.0)]).rows == []
+
+
+def test_report_scaling_from_the_command_line(kerasbench, tmp_path) -> None:
+    from kerasbench.store import Store
+
+    with Store(tmp_path / "results.db") as store:
+        for devices, speed in ((1, 229.0), (4, 870.2), (8, 1648.8)):
+            store.save(_result("jax", devices, 32 * devices, speed))
+    proc = kerasbench("report", "--results", "results.db", "--scaling")
+    assert proc.returncode == 0, proc.stderr
+    assert "1,648.8  x7.20  90%" in proc.stdout and "Scaling" in proc.stdout
+    bad = kerasbench("report", "--results", "results.db", "--scaling", "--format", "csv")
+    assert bad.returncode == 2 and "--scaling prints table, markdown or json" in bad.stderr
