@@ -361,7 +361,8 @@ class TorchEngine(Engine):
     distribution = "torch.nn.parallel.DistributedDataParallel"
     training_loop = (
         "torch loop: DistributedDataParallel(Keras model), Keras loss and optimizer "
-        "(Keras fit/train_on_batch do not drive DDP); loss fetched every step"
+        "(Keras fit/train_on_batch do not drive DDP); the loss reaches the host every "
+        "step for train_on_batch, at window edges for fit"
     )
 
     def start(self) -> None:
@@ -424,7 +425,13 @@ class TorchEngine(Engine):
             return measure.time_step_loop(predict_step, spec, started), []
 
         weights = model.trainable_variables
-        local_losses: list[float] = []
+        local_losses: list[Any] = []
+        first_timed = 1 + spec.warmup
+
+        def must_sync(i: int) -> bool:
+            """train_on_batch returns the loss every step; fit waits at window edges only."""
+            edge = i < first_timed or (i - first_timed + 1) % spec.window_steps == 0
+            return spec.mode == "train_on_batch" or edge
 
         def train_step(i: int) -> None:
             j = (i % n) * b
@@ -436,11 +443,13 @@ class TorchEngine(Engine):
             model.optimizer.scale_loss(loss).backward()  # DDP all-reduces gradients here
             with torch.no_grad():
                 model.optimizer.apply([w.value.grad for w in weights], weights)
-            local_losses.append(float(loss))
+            local_losses.append(loss.detach())
+            if must_sync(i):
+                float(local_losses[-1])  # to the host: the step is done on the device
 
         timing = measure.time_step_loop(train_step, spec, started)
         # Equal slices: the global loss is the mean of the processes' losses.
-        per_process = self.gather(local_losses)
+        per_process = self.gather([float(v) for v in local_losses])
         return timing, [float(v) for v in np.mean(per_process, axis=0)]
 
     def gather(self, values: list[float]) -> list[list[float]]:
