@@ -67,11 +67,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kerasbench {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run a suite of benchmark points and save the results")
+    from kerasbench.axes import AXES_HELP
+
+    run = sub.add_parser(
+        "run",
+        help="run a suite of benchmark points and save the results",
+        epilog=AXES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     run.add_argument("--suite", help="built-in suite name or a .toml path (default: quick)")
     run.add_argument("--backends", type=_csv, help="comma-separated (default: installed)")
     run.add_argument("--models", type=_csv)
-    run.add_argument("--modes", type=_csv, help="fit, train_on_batch, predict")
+    run.add_argument(
+        "--modes", type=_csv, help="fit, train_on_batch, predict, input_only (the loader alone)"
+    )
     run.add_argument("--batch-size", type=_csv_int, help="global batch size(s)")
     run.add_argument("--steps", type=int, help="timed steps per point")
     run.add_argument("--warmup", type=int, help="untimed steps after the first step")
@@ -87,6 +96,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host-rank", type=int, help="this host's rank, 0 for the coordinator")
     run.add_argument("--coordinator", metavar="HOST:PORT", help="host 0's address for rendezvous")
     run.add_argument("--image-size", type=int)
+    run.add_argument("--dataset", type=_csv, help="synthetic, cifar10, imagefolder, text")
+    run.add_argument("--data-path", metavar="PATH", help="the dataset's folder (or text file)")
+    run.add_argument("--input", type=_csv, help="arrays, generator, native (see below)")
+    run.add_argument("--preprocess", type=_csv, help="imagefolder: resize_crop, resize256")
+    run.add_argument("--workers", type=int, help="loader workers (default: one per core)")
+    run.add_argument(
+        "--use-multiprocessing",
+        action="store_true",
+        default=None,
+        help="generator and grain loaders: worker processes instead of threads",
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        default=None,
+        help="an unreadable image file is an error (default: skipped and counted)",
+    )
     run.add_argument("--seed", type=int)
     run.add_argument("--timeout", type=float, help="seconds per point before it is killed")
     run.add_argument("--label", help="name for this run's results (e.g. a branch)")
@@ -152,6 +178,13 @@ _OVERRIDES = (
     ("host_rank", "host_rank"),
     ("coordinator", "coordinator"),
     ("image_size", "image_size"),
+    ("dataset", "dataset"),
+    ("data_path", "data_path"),
+    ("input", "input"),
+    ("preprocess", "preprocess"),
+    ("workers", "workers"),
+    ("use_multiprocessing", "use_multiprocessing"),
+    ("strict", "strict"),
     ("seed", "seed"),
     ("timeout", "timeout"),
     ("label", "label"),
@@ -183,7 +216,9 @@ def plan(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     if args.backends is None:
         # Installed inference-only backends join the predict points only.
         specs = [s for s in specs if backends.BACKENDS[s.backend].training or s.mode == "predict"]
-    return suite, [s.resolved() for s in specs]
+    from kerasbench.data import resolve_data_paths
+
+    return suite, [s.resolved() for s in resolve_data_paths(specs)]
 
 
 def _check_flags(args: argparse.Namespace, overrides: dict[str, Any]) -> None:

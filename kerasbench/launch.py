@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from kerasbench import backends, parallel, procs
+from kerasbench import axes, backends, parallel, procs
 from kerasbench.envinfo import HostInfo
 from kerasbench.legacy import launch as legacy_launch
 from kerasbench.result import Result
@@ -102,7 +102,7 @@ def skip_reason(spec: Spec, gpus: int) -> str | None:
         return f"backend {spec.backend} is inference-only; it runs mode predict only"
     if spec.device_kind == "gpu" and gpus < spec.devices:
         return f"needs {spec.devices} GPU(s); this host has {gpus}"
-    return parallel.skip_reason(spec, gpus)
+    return parallel.skip_reason(spec, gpus) or axes.unsupported(spec)
 
 
 def _tail(path: Path, lines: int = STDERR_TAIL_LINES) -> str:

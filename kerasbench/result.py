@@ -23,6 +23,7 @@ POINT_KEY_FIELDS = (
     "backend",
     "mode",
     "dataset",
+    "input",
     "batch_size",
     "devices",
     "num_hosts",
@@ -55,6 +56,7 @@ class Result:
     label: str
     status: str
     error: str | None = None
+    input: str = "arrays"  # how batches reached the model: arrays | generator | native
     # what was measured
     samples_per_sec: float | None = None
     samples_per_sec_ci: tuple[float, float] | None = None
@@ -70,6 +72,8 @@ class Result:
     compile_time_s: float | None = None  # first step minus a steady step
     peak_host_memory_bytes: int | None = None
     peak_device_memory_bytes: int | None = None
+    input_wait_fraction: float | None = None  # train_on_batch: share of timed windows awaiting data
+    skipped_files: int | None = None  # imagefolder: unreadable image files left out
     # how and where
     device_kind: str | None = None
     device_name: str | None = None
@@ -124,6 +128,7 @@ class Result:
             backend=spec.backend,
             mode=spec.mode,
             dataset=spec.dataset,
+            input=spec.input,
             batch_size=spec.batch_size,
             per_device_batch_size=spec.per_device_batch_size,
             devices=spec.devices,
@@ -157,6 +162,8 @@ class Result:
                 "keras_version",
                 "backend_version",
                 "python_version",
+                "input_wait_fraction",
+                "skipped_files",
             )
         }
         measured["settings"] = dict(raw.get("settings") or {})

@@ -34,11 +34,17 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
-MODES = ("fit", "train_on_batch", "predict")
+# input_only times the input pipeline alone (no model): samples/s a loader can feed.
+MODES = ("fit", "train_on_batch", "predict", "input_only")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 DATA_FORMATS = ("channels_last", "channels_first")
 JIT_COMPILE = ("auto", "on", "off")
-DATASETS = ("synthetic",)
+DATASETS = ("synthetic", "cifar10", "imagefolder", "text")
+# How data reaches the model (see kerasbench/data/pipeline.py and docs/axes.md).
+INPUTS = ("arrays", "generator", "native")
+# ImageFolder preprocessing: the seed's plain square resize, or the standard
+# shorter-side resize and centre crop (see kerasbench/data/imagefolder.py).
+PREPROCESS = ("resize_crop", "resize256")
 DEVICE_KINDS = ("auto", "cpu", "gpu")
 SUITES_DIR = Path(__file__).parent / "suites"
 _DEFAULT_HINT = "; leave the key out for the default"
@@ -103,6 +109,12 @@ class Spec:
     coordinator: str = ""  # HOST:PORT of host 0, when num_hosts > 1
     image_size: int = 0  # 0 = the model's default (and "not an image" in results)
     dataset: str = "synthetic"
+    data_path: str = ""  # the dataset's folder or file; required for every real dataset
+    input: str = "arrays"  # arrays | generator | native
+    preprocess: str = "resize_crop"  # imagefolder only
+    workers: int = 0  # loader workers (threads or processes); 0 = one per usable core
+    use_multiprocessing: bool = False  # generator/grain loaders: processes instead of threads
+    strict: bool = False  # an unreadable image file is an error instead of skipped and counted
     seed: int = 0
     timeout: float = 900.0
     label: str = ""
@@ -118,6 +130,16 @@ class Spec:
         _choice("device_kind", self.device_kind, DEVICE_KINDS)
         if self.batch_size is not None:
             _int_range("batch_size", self.batch_size, 1, 1 << 20, _DEFAULT_HINT)
+        _choice("input", self.input, INPUTS)
+        _choice("preprocess", self.preprocess, PREPROCESS)
+        _int_range("workers", self.workers, 0, 1024)
+        for key in ("use_multiprocessing", "strict"):
+            if not isinstance(getattr(self, key), bool):
+                raise SpecError(f"{key}: expected true or false, got {getattr(self, key)!r}")
+        if not isinstance(self.data_path, str):
+            raise SpecError(f"data_path: expected a path string, got {self.data_path!r}")
+        # Whether a dataset fits the model and its path exists is checked when a
+        # run is planned (kerasbench.data.resolve_data_paths), not per field here.
         _int_range("steps", self.steps, 1, 1_000_000)
         _int_range("warmup", self.warmup, 0, 100_000)
         if self.window_steps is not None:
@@ -145,11 +167,14 @@ class Spec:
     def resolved(self) -> Spec:
         """The same point with model defaults filled in (what a worker runs)."""
         info = MODELS[self.model]
+        default_size = info.default_image_size or 0
+        if self.dataset == "imagefolder" and self.preprocess == "resize256" and default_size:
+            default_size = 256  # the seed's plain 256x256 resize feeds 256x256 to the model
         return dataclasses.replace(
             self,
             batch_size=self.batch_size or info.default_batch_size,
             window_steps=self.window_steps or max(1, self.steps // 10),
-            image_size=self.image_size or (info.default_image_size or 0),
+            image_size=self.image_size or default_size,
         )
 
     @property

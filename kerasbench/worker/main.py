@@ -24,10 +24,11 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from kerasbench.axes import unsupported_error
 from kerasbench.data import synthetic
 from kerasbench.models import get_model
 from kerasbench.spec import Spec
-from kerasbench.worker import distributed, faults, measure, memory
+from kerasbench.worker import distributed, faults, inputs, measure, memory
 from kerasbench.worker.device import describe
 
 PROTOCOL = 1
@@ -70,20 +71,28 @@ def run_point(spec: Spec) -> dict[str, Any]:
         ),
     )
     imported = time.perf_counter()
-    x, y = synthetic.make_arrays(info, spec, n_distinct)
+    fed = None
+    if inputs.uses_pipeline(spec):  # a real dataset, a loader, or input_only
+        fed = inputs.open_input(info, spec)
+        info = fed.info  # a text file brings its own vocabulary
+    else:
+        x, y = synthetic.make_arrays(info, spec, n_distinct)
     # Time to first step counts from here: model build, compile and the first step,
     # not the import of the framework nor the making of synthetic data.
     data_ready = time.perf_counter()
 
-    model = info.build(spec)
-    model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=0.01),
-        loss="sparse_categorical_crossentropy",
-        jit_compile=_jit_arg(spec.jit_compile),
-    )
+    model = None if spec.mode == "input_only" else info.build(spec)
+    if model is not None:
+        model.compile(
+            optimizer=keras.optimizers.SGD(learning_rate=0.01),
+            loss="sparse_categorical_crossentropy",
+            jit_compile=_jit_arg(spec.jit_compile),
+        )
 
     losses: list[float] = []  # train_on_batch's loss of every step, host values already
-    if spec.mode == "train_on_batch":
+    if fed is not None:
+        timing = inputs.time_mode(model, fed, spec, data_ready)
+    elif spec.mode == "train_on_batch":
 
         def step(i: int) -> Any:
             j = (i % n_distinct) * spec.batch_size
@@ -108,6 +117,7 @@ def run_point(spec: Spec) -> dict[str, Any]:
         "distinct_batches": n_distinct,
         "import_s": round(imported - import_started, 3),
         "data_generation_s": round(data_ready - imported, 3),
+        **(fed.settings if fed else {}),
     }
     return {
         "protocol": PROTOCOL,
@@ -125,6 +135,8 @@ def run_point(spec: Spec) -> dict[str, Any]:
         "backend_version": version,
         "python_version": platform.python_version(),
         "settings": settings,
+        "input_wait_fraction": fed.input_wait_fraction if fed else None,
+        "skipped_files": fed.skipped_files if fed else None,
     }
 
 
@@ -152,12 +164,13 @@ def main(argv: list[str]) -> int:
             raw = run_point(spec)
     except Exception as exc:  # every failure becomes a result, never a lost point
         traceback.print_exc()
+        skip = unsupported_error(exc)  # a combination the backend cannot run is skipped
         raw = {
             "protocol": PROTOCOL,
-            "status": "failed",
-            "error": f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+            "status": "skipped" if skip else "failed",
+            "error": skip or f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
             "python_version": platform.python_version(),
         }
     if distributed.writes_result():  # one writer per host, also under torchrun
         write_json_atomic(result_path, raw)
-    return 0 if raw["status"] == "ok" else 1
+    return 0 if raw["status"] in ("ok", "skipped") else 1

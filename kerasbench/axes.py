@@ -1,0 +1,76 @@
+"""What the data-format, precision, jit and input axes mean per backend, and what cannot run.
+
+``AXES_HELP`` is the table ``kerasbench run --help`` prints (docs/axes.md has
+the long form). ``unsupported`` holds the known rules for combinations a
+backend cannot run, checked before a worker starts; ``unsupported_error``
+recognises the errors such a combination raises inside a worker, so that a
+rule nobody wrote down yet still gives ``skipped`` with the backend's reason
+rather than a crash. Both are imported by the launcher and the worker, so
+this module imports no framework.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kerasbench.spec import Spec
+
+AXES_HELP = """\
+axes, per backend (docs/axes.md has the details):
+  --jit-compile   tensorflow: on = XLA (tf.function(jit_compile=True)); auto = XLA only
+                  when a GPU/TPU is present, plain tf.function graphs on CPU; off = no XLA.
+                  jax: the step is always jax.jit (XLA); off = op-by-op (slow, for debugging).
+                  torch: on = torch.compile (Inductor; needs a C++ compiler on CPU);
+                  auto and off = eager PyTorch.
+  --data-format   channels_last (NHWC) or channels_first (NCHW) for every image layer;
+                  each backend runs both on CPU here (TensorFlow through oneDNN).
+  --precision     float32, mixed_float16, mixed_bfloat16: Keras dtype policies (variables
+                  float32, compute in 16 bits). On CPUs without 16-bit units they run, slowly.
+  --input         arrays: batches made before timing, in memory (measures the model alone).
+                  generator: keras.utils.PyDataset with --workers threads (processes with
+                  --use-multiprocessing), Keras' own enqueuer.
+                  native: tensorflow tf.data (parallel map, AUTOTUNE, prefetch);
+                  torch DataLoader (--workers processes, pin_memory on GPU);
+                  jax grain (--workers threads, processes with --use-multiprocessing).
+                  openvino has no native loader (skipped).
+  --mode input_only  times the loader alone (no model): samples/s it can deliver.
+A combination a backend cannot run is reported as skipped, with the reason.
+"""
+
+# Error text that means "this backend cannot run this combination", not "a bug".
+UNSUPPORTED_PATTERNS = (
+    re.compile(r"only supports NHWC", re.I),
+    re.compile(r"Conv2DCustomBackpropInputOp only supports NHWC", re.I),
+    re.compile(r"not implemented for '(Half|BFloat16)'", re.I),
+    re.compile(r"No registered '[^']+' OpKernel for '?CPU'? devices", re.I),
+    re.compile(r"UNIMPLEMENTED: ", re.I),
+    re.compile(r"is not supported on CPU", re.I),
+)
+
+
+def unsupported(spec: Spec) -> str | None:
+    """Why ``spec``'s backend cannot run its combination of axes, from known rules, or None."""
+    if spec.devices > 1 and (spec.dataset != "synthetic" or spec.input != "arrays"):
+        return "real datasets and --input loaders run on one device only in this kerasbench"
+    if spec.input == "native":
+        if spec.backend not in ("tensorflow", "torch", "jax"):
+            return (
+                f"backend {spec.backend} has no native input pipeline; "
+                "use --input arrays or generator"
+            )
+        if spec.backend == "jax" and importlib.util.find_spec("grain") is None:
+            return "the jax native input pipeline needs grain; install it with: pip install grain"
+    return None
+
+
+def unsupported_error(exc: BaseException) -> str | None:
+    """The reason to report ``skipped`` when ``exc`` says the combination is unsupported."""
+    text = f"{type(exc).__name__}: {exc}"
+    for pattern in UNSUPPORTED_PATTERNS:
+        if pattern.search(text):
+            line = next((ln for ln in text.splitlines() if pattern.search(ln)), text)
+            return f"unsupported by the backend: {line.strip()[:300]}"
+    return None

@@ -1,0 +1,142 @@
+"""Small dataset fixtures for tests and benchmarks: CIFAR-10 in both formats, ImageFolders.
+
+The Python-2 CIFAR-10 pickle is written opcode by opcode, as cPickle wrote the
+official files: protocol 2, byte strings as ``SHORT_BINSTRING``/``BINSTRING``,
+and arrays rebuilt through ``numpy.core.multiarray._reconstruct``. No Python 3
+pickler writes that form (it saves bytes through ``_codecs.encode``).
+"""
+
+from __future__ import annotations
+
+import pickle
+import struct
+from pathlib import Path
+
+import numpy as np
+
+PIXELS = 3 * 32 * 32
+
+
+def cifar_arrays(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` random CIFAR-10 rows (uint8 n x 3072, planes first) and labels 0..9."""
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, PIXELS), dtype=np.uint8), rng.integers(0, 10, n).tolist()
+
+
+def _string(b: bytes) -> bytes:
+    """A Python 2 ``str``: SHORT_BINSTRING or BINSTRING (bytes under encoding="bytes")."""
+    if len(b) < 256:
+        return b"U" + bytes([len(b)]) + b
+    return b"T" + struct.pack("<i", len(b)) + b
+
+
+def _int(v: int) -> bytes:
+    if 0 <= v < 256:
+        return b"K" + bytes([v])
+    if 0 <= v < 65536:
+        return b"M" + struct.pack("<H", v)
+    return b"J" + struct.pack("<i", v)
+
+
+def _py2_uint8_array(array: np.ndarray) -> bytes:
+    """A uint8 C-order ndarray the way numpy under Python 2 pickled it."""
+    out = b"cnumpy.core.multiarray\n_reconstruct\n"
+    out += b"cnumpy\nndarray\n" + _int(0) + b"\x85" + _string(b"b") + b"\x87R"
+    state = b"(" + _int(1) + b"(" + b"".join(_int(d) for d in array.shape) + b"t"
+    state += b"cnumpy\ndtype\n" + _string(b"u1") + _int(0) + _int(1) + b"\x87R"
+    state += b"(" + _int(3) + _string(b"|") + b"NNN" + _int(-1) + _int(-1) + _int(0) + b"tb"
+    state += b"\x89" + _string(array.tobytes()) + b"t"
+    return out + state + b"b"
+
+
+def cifar_py2_pickle(data: np.ndarray, labels: list[int], name: bytes = b"batch 1") -> bytes:
+    """A ``cifar-10-batches-py`` batch byte for byte in the official files' pickle dialect."""
+    out = b"\x80\x02}q\x01(" + _string(b"data") + _py2_uint8_array(data)
+    out += _string(b"labels") + b"](" + b"".join(_int(v) for v in labels) + b"e"
+    out += _string(b"batch_label") + _string(b"training " + name)
+    out += _string(b"filenames") + b"](" + b"".join(_string(b"f%d.png" % i) for i in labels) + b"e"
+    return out + b"u."
+
+
+def write_cifar_py(folder: Path, batches: int = 2, n: int = 20, numpy2: bool = False) -> Path:
+    """``folder/cifar-10-batches-py`` with ``batches`` files of ``n`` images each.
+
+    ``numpy2``: the files are what ``pickle.dumps(..., protocol=2)`` writes under
+    numpy 2 (``numpy._core.multiarray`` and ``_codecs.encode``) instead.
+    """
+    root = folder / "cifar-10-batches-py"
+    root.mkdir(parents=True)
+    for i in range(1, batches + 1):
+        data, labels = cifar_arrays(n, seed=i)
+        if numpy2:
+            raw = pickle.dumps({"data": data, "labels": labels}, protocol=2)
+        else:
+            raw = cifar_py2_pickle(data, labels, b"batch %d" % i)
+        (root / f"data_batch_{i}").write_bytes(raw)
+    (root / "test_batch").write_bytes(cifar_py2_pickle(*cifar_arrays(n, seed=99)))
+    return root
+
+
+def write_cifar_bin(folder: Path, batches: int = 2, n: int = 20) -> Path:
+    """``folder/cifar-10-batches-bin``: records of 1 label byte + 3072 pixel bytes."""
+    root = folder / "cifar-10-batches-bin"
+    root.mkdir(parents=True)
+    for i in range(1, batches + 1):
+        data, labels = cifar_arrays(n, seed=i)
+        records = np.concatenate([np.asarray(labels, np.uint8)[:, None], data], axis=1)
+        (root / f"data_batch_{i}.bin").write_bytes(records.tobytes())
+    names = "airplane automobile bird cat deer dog frog horse ship truck".split()
+    (root / "batches.meta.txt").write_text("\n".join(names) + "\n")
+    return root
+
+
+def write_imagefolder(root: Path, size: tuple[int, int] = (50, 38), corrupt: bool = True) -> Path:
+    """Two classes with every image mode the loader must turn into RGB, and one corrupt file.
+
+    ``cat``: RGB JPEG, grayscale JPEG, CMYK JPEG; ``dog``: palette PNG, PNG
+    content under a ``.JPEG`` name, 16-bit grayscale PNG, and (``corrupt``) a
+    truncated JPEG.
+    """
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    w, h = size
+    rgb = Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), "RGB")
+    (root / "cat").mkdir(parents=True)
+    (root / "dog").mkdir()
+    rgb.save(root / "cat" / "rgb.JPEG", "JPEG")
+    rgb.convert("L").save(root / "cat" / "gray.JPEG", "JPEG")
+    rgb.convert("CMYK").save(root / "cat" / "cmyk.JPEG", "JPEG")
+    rgb.convert("P").save(root / "dog" / "palette.png", "PNG")
+    rgb.save(root / "dog" / "png_inside.JPEG", "PNG")
+    Image.fromarray((rng.integers(0, 65535, (h, w))).astype(np.uint16)).save(
+        root / "dog" / "gray16.png"
+    )
+    (root / "dog" / "notes.txt").write_text("not an image; ignored")
+    if corrupt:
+        whole = (root / "cat" / "rgb.JPEG").read_bytes()
+        (root / "dog" / "truncated.JPEG").write_bytes(whole[: len(whole) // 3])
+    return root
+
+
+def write_photo_folder(root: Path, classes: int, per_class: int, size=(500, 375)) -> Path:
+    """An ImageNet-like folder of JPEGs (default 500x375, quality 90) with smooth content."""
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    w, h = size
+    yy, xx = np.mgrid[0:h, 0:w]
+    for c in range(classes):
+        folder = root / f"n{c:08d}"
+        folder.mkdir(parents=True)
+        for i in range(per_class):
+            # Smooth gradients plus mild noise compress like photographs, not like static.
+            fx, fy, phase = rng.uniform(0.005, 0.05, 3)
+            base = np.stack(
+                [np.sin(xx * fx + phase * k) * np.cos(yy * fy + k) for k in range(3)], axis=-1
+            )
+            pixels = (base * 100 + 128 + rng.normal(0, 8, (h, w, 3))).clip(0, 255)
+            Image.fromarray(pixels.astype(np.uint8)).save(
+                folder / f"img_{i:05d}.JPEG", "JPEG", quality=90
+            )
+    return root
