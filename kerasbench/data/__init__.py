@@ -24,9 +24,8 @@ def resolve_data_paths(specs: Iterable[Spec]) -> list[Spec]:
     Raises SpecError for the first real dataset without a path, whose path does
     not exist, or that does not fit its model's input.
     """
-    from kerasbench.spec import SpecError
-
     from kerasbench.models import MODELS
+    from kerasbench.spec import SpecError
 
     resolved = []
     for spec in specs:
