@@ -58,7 +58,7 @@ def time_mode(model: Any, fed: FedInput, spec: Spec, build_started: float) -> me
             return measure.time_fit(model, x, y, spec, build_started)
         return measure.time_predict(model, x, spec, build_started)
     total = measure.total_steps(spec)
-    clock = measure.batch_clock(total, total)
+    clock = measure.batch_clock(total, total, measure.window_edges(spec))
     started = time.perf_counter()
     if spec.mode == "fit":
         # One epoch of exactly the run's batches: the loader is never restarted.
