@@ -273,7 +273,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from kerasbench import envinfo, runner
-    from kerasbench.store import Store, default_path
+    from kerasbench.store import SCHEMA_VERSION, Store, default_path
 
     store_path = Path(args.results or default_path())
     console = _console()
@@ -302,6 +302,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check_fault_injection()
     host = envinfo.collect()
     with Store(store_path) as store:
+        if store.migrated_from is not None:
+            print(
+                f"kerasbench: migrated {store_path} from schema {store.migrated_from} "
+                f"to {SCHEMA_VERSION}",
+                file=sys.stderr,
+            )
         if args.resume is not None:
             store.reopen_run(run_id)
             console.print(

@@ -112,6 +112,7 @@ class Store:
 
     def __init__(self, path: Path | str, create: bool = True) -> None:
         self.path = Path(path)
+        self.migrated_from: int | None = None  # the schema version this open migrated from
         if not self.path.exists():
             if not create:
                 raise StoreError(f"{self.path}: no results store here")
@@ -131,7 +132,6 @@ class Store:
             self._open()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
-        self.schema_version = SCHEMA_VERSION
 
     def _inspect(self) -> None:
         """Refuse an existing file that is not a kerasbench store we can read."""
@@ -184,9 +184,11 @@ class Store:
                     for statement in SCHEMA_V1:
                         c.execute(statement)
                     c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                    version = 1
+                    version = 1  # a new store is built as version 1, then migrated
                 else:
                     self._check_header(app_id, version)
+                    if version < SCHEMA_VERSION:
+                        self.migrated_from = version
                 for step in range(version, SCHEMA_VERSION):
                     for statement in MIGRATIONS[step]:
                         c.execute(statement)

@@ -160,6 +160,7 @@ def test_schema_1_store_is_migrated_and_keeps_its_results(tmp_path: Path) -> Non
     path = tmp_path / "old.db"
     make_v1_store(path)
     with Store(path, create=False) as store:
+        assert store.migrated_from == 1
         (old,) = store.results()
         assert old.seed == 3 and old.run_id == "oldrun"
         (run,) = store.runs()
@@ -173,6 +174,7 @@ def test_schema_1_store_is_migrated_and_keeps_its_results(tmp_path: Path) -> Non
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     conn.close()
     with Store(path) as store:  # opening again is a no-op
+        assert store.migrated_from is None
         assert len(store.results(latest=False)) == 2
 
 
