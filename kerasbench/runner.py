@@ -120,6 +120,8 @@ def stop_on_signals() -> Iterator[None]:
     previous: dict[int, Any] = {}
     try:
         for sig in STOP_SIGNALS:
+            if signal.getsignal(sig) is signal.SIG_IGN:
+                continue  # e.g. SIGHUP under nohup: the caller wants it ignored
             try:
                 previous[sig] = signal.signal(sig, handler)
             except ValueError:  # not the main thread: leave signals alone

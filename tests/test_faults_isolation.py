@@ -148,3 +148,18 @@ def test_sweep_kills_only_processes_carrying_the_token() -> None:
     finally:
         other.kill()
         other.wait()
+
+
+def test_ignored_signals_stay_ignored() -> None:
+    # Under nohup SIGHUP is ignored; a run must not start stopping on it.
+    from kerasbench import runner
+
+    old = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    term = signal.getsignal(signal.SIGTERM)
+    try:
+        with runner.stop_on_signals():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+            assert signal.getsignal(signal.SIGTERM) is not term
+        assert signal.getsignal(signal.SIGTERM) is term  # restored afterwards
+    finally:
+        signal.signal(signal.SIGHUP, old)
