@@ -328,6 +328,7 @@ def test_html_is_well_formed_with_one_chart_per_figure(page: str) -> None:
     assert "Test CPU" in text and "Linux-test" in text  # environment from the run
     assert "1,000.0 ± 25.0" in text  # the seed-shaped table
     assert "★ 1,000.0 ±2.5%" in text  # the grid marks the fastest
+    assert "1,500.0  x1.50  75%" in text  # the scaling table: tensorflow at 2 devices
     # the full table: one row per point, with its numbers
     detail = {
         (cells[0], cells[1], cells[4]): cells

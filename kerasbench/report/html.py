@@ -182,6 +182,30 @@ def _seed_table(results: Sequence[Result]) -> str:
     return _table([esc(h) for h in headers], ([_td(c) for c in row] for row in rows))
 
 
+def _scaling_section(results: Sequence[Result]) -> str:
+    """The scaling table (report.scaling) when some configuration ran at several device counts."""
+    from kerasbench.report.scaling import CAPTION, scaling_table
+
+    table = scaling_table(results)
+    if not table.rows:
+        return ""
+    headers = ["model", "mode", "batch", *table.config_headers, "devices", "hosts"]
+    rows = []
+    for row in table.rows:
+        cells = [_td(row.model), _td(row.mode), _td(row.batch), *(_td(c) for c in row.config)]
+        cells += [_td(row.devices, "num"), _td(row.hosts, "num")]
+        for backend in table.backends:
+            cell = row.cells.get(backend)
+            if cell is None:
+                cells.append("<td></td>")
+            else:
+                cells.append(_td(cell.text(), "num" if cell.samples_per_sec else "status"))
+        rows.append(cells)
+    return f"<h2 id='scaling'>Scaling</h2><p>{esc(CAPTION)}.</p>" + _table(
+        [esc(h) for h in (*headers, *table.backends)], rows
+    )
+
+
 def _grid_table(results: Sequence[Result]) -> str:
     grid = build_grid(results)
     rows = []
@@ -358,8 +382,11 @@ def render_html(
         f"<p>{len(results)} points ({esc(counts or 'none')}); generated {esc(generated)} "
         f"by kerasbench {esc(__version__)}. Filters: {esc('; '.join(query.describe()))}.</p>",
     ]
+    scaling = _scaling_section(results)
     toc = ["<a href='#environment'>Environment</a>", "<a href='#summary'>Summary</a>"]
     toc += [f"<a href='#model-{esc(slug(m))}'>{esc(m)}</a>" for m in plots.models_of(results)]
+    if scaling:
+        toc.append("<a href='#scaling'>Scaling</a>")
     toc += ["<a href='#overview'>First step and memory</a>"]
     if changes is not None:
         toc.append("<a href='#comparison'>Comparison</a>")
@@ -379,6 +406,8 @@ def render_html(
         body.append(f"<h2 id='model-{esc(slug(model))}'>{esc(model)}</h2>")
         body.extend(_figure(c) for c in by_section.get(model, []))
 
+    if scaling:
+        body.append(scaling)
     body.append("<h2 id='overview'>Time to first step and peak memory</h2>")
     body.extend(_figure(c) for c in by_section.get("overview", []))
 

@@ -482,38 +482,25 @@ class ScalingPoint:
 
 
 def scaling_lines(results: Sequence[Result]) -> dict[tuple[str, str], list[ScalingPoint]]:
-    """Throughput and efficiency against devices, per (backend, configuration without devices).
+    """Throughput and efficiency against devices, per (backend, line), for the scaling chart.
 
-    A line keeps the per-device batch fixed (the global batch grows with the
-    devices, as data-parallel training runs). Efficiency is per-device throughput
-    divided by that of the smallest device count measured on the same line
-    (1.0 = linear scaling). Lines with a single device count are left out.
+    The lines, speedups and efficiencies are those of ``report.scaling`` (the
+    scaling table): a line is one configuration at several device counts with
+    the per-device or the global batch fixed; efficiency is per-device
+    throughput over that of the line's fewest devices (1.0 = linear).
     """
-    fields = [f for f in varying_fields(results) if f not in ("devices", "batch_size")]
-    lines: dict[tuple[str, str], dict[int, Result]] = {}
-    for r in results:
-        config = ", ".join(
-            filter(None, [config_label(r, fields), f"{r.per_device_batch_size}/device"])
-        )
-        lines.setdefault((r.backend, config), {})[total_devices(r)] = r
-    out: dict[tuple[str, str], list[ScalingPoint]] = {}
-    for key, by_devices in lines.items():
-        if len(by_devices) < 2:
-            continue
-        counts = sorted(by_devices)
-        measured = {n: _measured(by_devices[n], lambda r: r.samples_per_sec) for n in counts}
-        base_n = next((n for n in counts if measured[n] is not None), None)
-        points = []
-        for n in counts:
-            t = measured[n]
-            eff = None
-            if t is not None and base_n is not None:
-                base = measured[base_n]
-                assert base is not None
-                eff = (t / n) / (base / base_n)
-            points.append(ScalingPoint(n, by_devices[n], t, eff))
-        out[key] = points
-    return out
+    from kerasbench.report.scaling import scaling_table
+
+    lines: dict[tuple[str, str], list[ScalingPoint]] = {}
+    for row in scaling_table(results).rows:
+        line = ", ".join(filter(None, [row.mode, row.batch, *row.config]))
+        for backend, cell in row.cells.items():
+            point = ScalingPoint(
+                row.total_devices, cell.result, cell.samples_per_sec, cell.efficiency
+            )
+            lines.setdefault((backend, line), []).append(point)
+    # A backend seen at one device count of a line says nothing about scaling.
+    return {key: points for key, points in lines.items() if len(points) > 1}
 
 
 def scaling_chart(model: str, results: Sequence[Result]) -> Chart | None:
@@ -529,9 +516,9 @@ def scaling_chart(model: str, results: Sequence[Result]) -> Chart | None:
         colour = backend_colour(backend)
         style = styles[configs.index(config) % len(styles)]
         for ax, attr in ((left, "throughput"), (right, "efficiency")):
-            xs = [p.devices for p in points if getattr(p, attr) is not None]
-            ys = [getattr(p, attr) * (100 if attr == "efficiency" else 1) for p in points]
-            ys = [y for y, p in zip(ys, points, strict=True) if getattr(p, attr) is not None]
+            scale = 100 if attr == "efficiency" else 1
+            shown = [p for p in points if getattr(p, attr) is not None]
+            xs, ys = [p.devices for p in shown], [getattr(p, attr) * scale for p in shown]
             (line,) = ax.plot(xs, ys, style, marker="o", color=colour)
             _tag(line, backend)
             for p in points:
