@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--backends", type=_csv, help="comma-separated (default: installed)")
     run.add_argument("--models", type=_csv)
     run.add_argument(
-        "--modes", type=_csv, help="fit, train_on_batch, predict, input_only (the loader alone)"
+        "--modes",
+        type=_csv,
+        help="fit, train_on_batch, predict, input_only (the loader alone), generate (causal LMs)",
     )
     run.add_argument("--batch-size", type=_csv_int, help="global batch size(s)")
     run.add_argument("--steps", type=int, help="timed steps per point")
@@ -96,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--host-rank", type=int, help="this host's rank, 0 for the coordinator")
     run.add_argument("--coordinator", metavar="HOST:PORT", help="host 0's address for rendezvous")
     run.add_argument("--image-size", type=int)
+    run.add_argument("--seq-len", type=int, help="steps per sample of sequence models")
     run.add_argument("--dataset", type=_csv, help="synthetic, cifar10, imagefolder, text")
     run.add_argument("--data-path", metavar="PATH", help="the dataset's folder (or text file)")
     run.add_argument("--input", type=_csv, help="arrays, generator, native (see below)")
@@ -185,6 +188,7 @@ _OVERRIDES = (
     ("workers", "workers"),
     ("use_multiprocessing", "use_multiprocessing"),
     ("strict", "strict"),
+    ("seq_len", "seq_len"),
     ("seed", "seed"),
     ("timeout", "timeout"),
     ("label", "label"),
@@ -264,7 +268,8 @@ def _print_plan(console: Any, specs: list[Any]) -> None:
         console.print(
             f"{s.model} {s.backend} {s.mode} batch={s.batch_size} steps={s.steps} "
             f"warmup={s.warmup} {s.precision} {s.data_format} devices={s.devices}"
-            + (f" host={s.host_rank}/{s.num_hosts}" if s.num_hosts > 1 else ""),
+            + (f" host={s.host_rank}/{s.num_hosts}" if s.num_hosts > 1 else "")
+            + (f" seq_len={s.seq_len}" if s.seq_len else ""),
             highlight=False,
         )
 
@@ -353,7 +358,9 @@ def _print_results(console: Any, results: list[Any], fmt: str) -> None:
     from kerasbench.report.table import notes, render_table
 
     if fmt == "table":
-        console.print(render_table(results))
+        # generate points count tokens/s, the others samples/s: the title names both.
+        units = sorted({getattr(r, "throughput_unit", "samples/s") for r in results})
+        console.print(render_table(results, title=f"{' | '.join(units)} (median ±95% CI)"))
         for note in notes(results):
             console.print(f"  {note}", highlight=False, markup=False)
     elif fmt == "markdown":
@@ -428,14 +435,20 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     console = _console()
     if args.what == "models":
-        table = Table("model", "default batch", "input", "description")
+        table = Table("model", "batch", "input", "output", "description")
         for m in MODELS.values():
-            shape = (
-                f"{m.default_image_size}x{m.default_image_size}x3"
-                if m.input_kind == "image"
-                else f"{m.vector_size}"
+            table.add_row(
+                m.name,
+                str(m.default_batch_size),
+                m.describe_input(),
+                m.describe_output() + (" (+generate)" if m.causal_lm else ""),
+                escape(m.description),
+                style="dim" if m.tiny_of else None,
             )
-            table.add_row(m.name, str(m.default_batch_size), shape, m.description)
+        table.caption = (
+            "batch: default global batch. Dim rows: tiny variants for tests. "
+            "Every model runs fit, train_on_batch and predict; causal LMs also generate."
+        )
     elif args.what == "suites":
         table = Table("suite", "points*", "description")
         for name in suite_names():

@@ -32,6 +32,7 @@ POINT_KEY_FIELDS = (
     "data_format",
     "jit_compile",
     "image_size",
+    "seq_len",
 )
 
 
@@ -57,7 +58,9 @@ class Result:
     status: str
     error: str | None = None
     input: str = "arrays"  # how batches reached the model: arrays | generator | native
+    seq_len: int = 0  # steps per sample of sequence models (0: not a sequence model)
     # what was measured
+    throughput_unit: str = "samples/s"  # of samples_per_sec: "tokens/s" for generate
     samples_per_sec: float | None = None
     samples_per_sec_ci: tuple[float, float] | None = None
     step_time_ms: float | None = None  # median per-step time over windows
@@ -123,6 +126,7 @@ class Result:
     @classmethod
     def from_spec(cls, spec: Spec, status: str, error: str | None = None, **extra: Any) -> Result:
         """A result that carries the spec's configuration and no measurement."""
+        extra.setdefault("throughput_unit", "tokens/s" if spec.mode == "generate" else "samples/s")
         return cls(
             model=spec.model,
             backend=spec.backend,
@@ -138,6 +142,7 @@ class Result:
             data_format=spec.data_format,
             jit_compile=spec.jit_compile,
             image_size=spec.image_size,
+            seq_len=spec.seq_len,
             seed=spec.seed,
             label=spec.label,
             status=status,
@@ -174,7 +179,10 @@ class Result:
         if windows:
             k = spec.window_steps
             stats = WindowStats.of([w / k for w in windows])
-            batch = spec.batch_size
+            # Items per step: the batch, or the new tokens of a generate step.
+            batch = int(raw.get("items_per_step") or spec.batch_size)
+            if raw.get("throughput_unit"):
+                measured["throughput_unit"] = raw["throughput_unit"]
             measured.update(
                 window_times_s=windows,
                 n_windows=stats.n_windows,

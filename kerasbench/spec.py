@@ -35,7 +35,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
     import tomli as tomllib
 
 # input_only times the input pipeline alone (no model): samples/s a loader can feed.
-MODES = ("fit", "train_on_batch", "predict", "input_only")
+# generate: autoregressive decoding, causal LMs only.
+MODES = ("fit", "train_on_batch", "predict", "input_only", "generate")
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 DATA_FORMATS = ("channels_last", "channels_first")
 JIT_COMPILE = ("auto", "on", "off")
@@ -108,6 +109,7 @@ class Spec:
     host_rank: int = 0
     coordinator: str = ""  # HOST:PORT of host 0, when num_hosts > 1
     image_size: int = 0  # 0 = the model's default (and "not an image" in results)
+    seq_len: int = 0  # steps per sample of sequence models; 0 = the model's default
     dataset: str = "synthetic"
     data_path: str = ""  # the dataset's folder or file; required for every real dataset
     input: str = "arrays"  # arrays | generator | native
@@ -149,6 +151,7 @@ class Spec:
         _int_range("host_rank", self.host_rank, 0, self.num_hosts - 1)
         _check_coordinator(self.coordinator, self.num_hosts)
         _int_range("image_size", self.image_size, 0, 4096)
+        _int_range("seq_len", self.seq_len, 0, 1 << 16)
         _int_range("seed", self.seed, 0, 2**31 - 1)
         if isinstance(self.timeout, bool) or not isinstance(self.timeout, (int, float)):
             raise SpecError(f"timeout: expected seconds, got {self.timeout!r}")
@@ -158,6 +161,7 @@ class Spec:
             raise SpecError(f"label: expected a string, got {self.label!r}")
         if self.image_size and MODELS[self.model].input_kind != "image":
             raise SpecError(f"image_size: model {self.model!r} does not take images")
+        _check_model_fit(self)
         if self.batch_size is not None and self.batch_size % self.total_devices:
             raise SpecError(
                 f"batch_size: global batch {self.batch_size} does not split "
@@ -175,6 +179,7 @@ class Spec:
             batch_size=self.batch_size or info.default_batch_size,
             window_steps=self.window_steps or max(1, self.steps // 10),
             image_size=self.image_size or default_size,
+            seq_len=self.seq_len or (info.default_seq_len or 0),
         )
 
     @property
@@ -209,6 +214,42 @@ class Spec:
 
 
 SPEC_KEYS = frozenset(f.name for f in fields(Spec))
+
+
+def _check_model_fit(spec: Spec) -> None:
+    """Sizes and modes the model itself accepts (image minimum, sequences, generate)."""
+    info = MODELS[spec.model]
+    if spec.image_size and spec.image_size < info.min_image_size:
+        raise SpecError(
+            f"image_size: {spec.image_size} is below {info.min_image_size}, "
+            f"the smallest image model {spec.model!r} accepts"
+        )
+    if spec.seq_len and not info.takes_sequences:
+        raise SpecError(f"seq_len: model {spec.model!r} does not take sequences")
+    if spec.mode == "generate":
+        if spec.dataset != "synthetic" or spec.input != "arrays":
+            raise SpecError(
+                "mode: generate takes synthetic prompts (dataset synthetic, input arrays)"
+            )
+        if not info.causal_lm:
+            lms = ", ".join(name for name, m in MODELS.items() if m.causal_lm)
+            raise SpecError(
+                f"mode: generate needs a causal language model; {spec.model!r} is not one "
+                f"(causal LMs: {lms})"
+            )
+        if (spec.seq_len or info.default_seq_len or 0) < 2:
+            raise SpecError("seq_len: generate needs at least 2 (a prompt and one new token)")
+
+
+def _model_accepting(key: str, value: Any) -> str:
+    """A model for which ``key = value`` can make sense, to check the value on its own."""
+    if key == "image_size":
+        return next(n for n, m in MODELS.items() if m.input_kind == "image")
+    if key == "seq_len" or (key == "mode" and value == "generate"):
+        return next(n for n, m in MODELS.items() if m.causal_lm)
+    return next(iter(MODELS))
+
+
 _VALID = {"model": MODELS, "backend": BACKENDS, "mode": MODES}
 # A matrix bigger than this is a typo (or a denial of service), not a benchmark plan.
 MAX_POINTS = 100_000
@@ -219,7 +260,7 @@ def check_value(key: str, value: Any, where: str) -> None:
     """Validate one value of Spec key ``key`` on its own, so a bad flag is named as such."""
     if key not in SPEC_KEYS:
         raise SpecError(f"{where}: unknown key {key!r}; valid: {', '.join(sorted(SPEC_KEYS))}")
-    base: dict[str, Any] = {"model": next(iter(MODELS)), "backend": next(iter(BACKENDS))}
+    base: dict[str, Any] = {"model": _model_accepting(key, value), "backend": next(iter(BACKENDS))}
     if key in ("num_hosts", "host_rank", "coordinator"):  # checked together in Spec
         base.update(num_hosts=1024, coordinator="localhost:1")
     try:

@@ -1,7 +1,10 @@
 """Synthetic inputs of the right shape for a model, made once per worker, seeded.
 
-Generated outside every timed window. Images are uniform in [0, 1) like
-rescaled pixels; labels are uniform over the model's classes.
+Generated outside every timed window. Images, vectors and feature sequences
+are float32, uniform in [0, 1) like rescaled pixels; token inputs are int32 ids,
+uniform over the vocabulary. Labels are sparse int32 class ids, uniform over
+the model's classes; for a causal LM they are the next token at every position
+(the input sequence shifted by one), as in real language-model training.
 """
 
 from __future__ import annotations
@@ -13,14 +16,22 @@ from kerasbench.spec import Spec
 
 
 def make_arrays(info: ModelInfo, spec: Spec, n_batches: int) -> tuple[np.ndarray, np.ndarray]:
-    """``n_batches`` global batches of inputs (float32) and sparse labels (int32)."""
+    """``n_batches`` global batches of inputs and their sparse labels (int32)."""
     rng = np.random.default_rng(spec.seed)
     n = n_batches * spec.batch_size
-    x = rng.random((n, *info.input_shape(spec)), dtype=np.float32)
-    y = rng.integers(0, info.num_classes, size=(n,), dtype=np.int32)
+    shape = info.input_shape(spec)
+    if info.input_kind == "tokens":
+        assert info.vocab_size is not None
+        if info.target == "next_token":
+            stream = rng.integers(0, info.vocab_size, size=(n, shape[0] + 1), dtype=np.int32)
+            return np.ascontiguousarray(stream[:, :-1]), np.ascontiguousarray(stream[:, 1:])
+        x = rng.integers(0, info.vocab_size, size=(n, *shape), dtype=np.int32)
+    else:
+        x = rng.random((n, *shape), dtype=np.float32)
+    y = rng.integers(0, info.num_classes, size=(n, *info.label_shape(spec)), dtype=np.int32)
     return x, y
 
 
 def sample_bytes(info: ModelInfo, spec: Spec) -> int:
-    """Bytes of one float32 input sample."""
-    return 4 * int(np.prod(info.input_shape(spec)))
+    """Bytes of one input sample and its label (float32 or int32: 4 bytes per value)."""
+    return 4 * (int(np.prod(info.input_shape(spec))) + int(np.prod(info.label_shape(spec))))

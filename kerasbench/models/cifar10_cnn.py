@@ -11,14 +11,14 @@ from typing import Any
 from kerasbench.models import ModelInfo
 
 
-def build(spec: Any) -> Any:
+def build(spec: Any, info: ModelInfo) -> Any:
     import keras
     from keras import layers
 
     fmt = spec.data_format
     return keras.Sequential(
         [
-            keras.Input(MODEL.input_shape(spec)),
+            keras.Input(info.input_shape(spec)),
             layers.Conv2D(32, 3, padding="same", activation="relu", data_format=fmt),
             layers.Conv2D(32, 3, activation="relu", data_format=fmt),
             layers.MaxPooling2D(2, data_format=fmt),
@@ -30,18 +30,20 @@ def build(spec: Any) -> Any:
             layers.Flatten(),
             layers.Dense(512, activation="relu"),
             layers.Dropout(0.5),
-            layers.Dense(MODEL.num_classes, activation="softmax"),
+            layers.Dense(info.num_classes, activation="softmax"),
         ],
         name="cifar10_cnn",
     )
 
 
-MODEL = ModelInfo(
-    name="cifar10_cnn",
-    description="Classic Keras CIFAR-10 CNN (4 conv, 2 dense, dropout), 32x32x3",
-    default_batch_size=32,
-    input_kind="image",
-    num_classes=10,
-    default_image_size=32,
-    build=build,
+MODELS = (
+    ModelInfo(
+        name="cifar10_cnn",
+        description="Classic Keras CIFAR-10 CNN (4 conv, 2 dense, dropout), 32x32x3",
+        default_batch_size=32,
+        input_kind="image",
+        num_classes=10,
+        default_image_size=32,
+        builder=build,
+    ),
 )

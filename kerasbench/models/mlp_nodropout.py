@@ -11,26 +11,28 @@ from typing import Any
 from kerasbench.models import ModelInfo
 
 
-def build(spec: Any) -> Any:
+def build(spec: Any, info: ModelInfo) -> Any:
     import keras
     from keras import layers
 
     return keras.Sequential(
         [
-            keras.Input(MODEL.input_shape(spec)),
+            keras.Input(info.input_shape(spec)),
             layers.Dense(64, activation="relu"),
-            layers.Dense(MODEL.num_classes, activation="softmax"),
+            layers.Dense(info.num_classes, activation="softmax"),
         ],
         name="mlp_nodropout",
     )
 
 
-MODEL = ModelInfo(
-    name="mlp_nodropout",
-    description="Small MLP 784-64-10 without dropout (deterministic, for loss checks)",
-    default_batch_size=32,
-    input_kind="vector",
-    num_classes=10,
-    vector_size=784,
-    build=build,
+MODELS = (
+    ModelInfo(
+        name="mlp_nodropout",
+        description="Small MLP 784-64-10 without dropout (deterministic, for loss checks)",
+        default_batch_size=32,
+        input_kind="vector",
+        num_classes=10,
+        vector_size=784,
+        builder=build,
+    ),
 )

@@ -10,29 +10,31 @@ from typing import Any
 from kerasbench.models import ModelInfo
 
 
-def build(spec: Any) -> Any:
+def build(spec: Any, info: ModelInfo) -> Any:
     import keras
     from keras import layers
 
     return keras.Sequential(
         [
-            keras.Input(MODEL.input_shape(spec)),
+            keras.Input(info.input_shape(spec)),
             layers.Dense(512, activation="relu"),
             layers.Dropout(0.2),
             layers.Dense(512, activation="relu"),
             layers.Dropout(0.2),
-            layers.Dense(MODEL.num_classes, activation="softmax"),
+            layers.Dense(info.num_classes, activation="softmax"),
         ],
         name="mnist_mlp",
     )
 
 
-MODEL = ModelInfo(
-    name="mnist_mlp",
-    description="Classic Keras MNIST MLP 784-512-512-10 with dropout",
-    default_batch_size=128,
-    input_kind="vector",
-    num_classes=10,
-    vector_size=784,
-    build=build,
+MODELS = (
+    ModelInfo(
+        name="mnist_mlp",
+        description="Classic Keras MNIST MLP 784-512-512-10 with dropout",
+        default_batch_size=128,
+        input_kind="vector",
+        num_classes=10,
+        vector_size=784,
+        builder=build,
+    ),
 )

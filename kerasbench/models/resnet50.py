@@ -11,20 +11,32 @@ from typing import Any
 from kerasbench.models import ModelInfo
 
 
-def build(spec: Any) -> Any:
+def build(spec: Any, info: ModelInfo) -> Any:
     import keras
 
     return keras.applications.ResNet50(
-        weights=None, input_shape=MODEL.input_shape(spec), classes=MODEL.num_classes
+        weights=None, input_shape=info.input_shape(spec), classes=info.num_classes
     )
 
 
-MODEL = ModelInfo(
-    name="resnet50",
-    description="ResNet50 v1 (keras.applications, weights=None, 1000 classes)",
-    default_batch_size=32,
-    input_kind="image",
-    num_classes=1000,
-    default_image_size=224,
-    build=build,
+MODELS = (
+    ModelInfo(
+        name="resnet50",
+        description="ResNet50 v1 (keras.applications, weights=None, 1000 classes)",
+        default_batch_size=32,
+        input_kind="image",
+        num_classes=1000,
+        default_image_size=224,
+        builder=build,
+    ),
+    ModelInfo(
+        name="resnet50_tiny",
+        description="resnet50 at 32x32 with 10 classes (for tests)",
+        default_batch_size=2,
+        input_kind="image",
+        num_classes=10,
+        default_image_size=32,
+        builder=build,
+        tiny_of="resnet50",
+    ),
 )

@@ -8,7 +8,9 @@ it. The launcher has already set KERAS_BACKEND and a private KERAS_HOME.
 Raw measurement keys: protocol, status, error, window_times_s,
 losses (optional), time_to_first_step_s, first_step_s, peak_host_memory_bytes,
 peak_device_memory_bytes, device_kind, device_name, keras_version,
-backend_version, python_version, settings.
+backend_version, python_version, settings, items_per_step (what one step
+processes: the batch, or for generate the new tokens of the batch) and
+throughput_unit ("samples/s" or "tokens/s").
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from kerasbench.axes import unsupported_error
 from kerasbench.data import synthetic
 from kerasbench.models import get_model
 from kerasbench.spec import Spec
-from kerasbench.worker import distributed, faults, inputs, measure, memory
+from kerasbench.worker import distributed, faults, generate, inputs, measure, memory
 from kerasbench.worker.device import describe
 
 PROTOCOL = 1
@@ -63,12 +65,11 @@ def run_point(spec: Spec) -> dict[str, Any]:
     keras.mixed_precision.set_global_policy(spec.precision)
 
     info = get_model(spec.model)
+    per_sample = synthetic.sample_bytes(info, spec)
+    if spec.mode == "predict":  # predict keeps every output on the host until it returns
+        per_sample += info.output_bytes(spec)
     n_distinct = max(
-        1,
-        min(
-            measure.total_steps(spec),
-            MAX_ARRAY_BYTES // (synthetic.sample_bytes(info, spec) * spec.batch_size),
-        ),
+        1, min(measure.total_steps(spec), MAX_ARRAY_BYTES // (per_sample * spec.batch_size))
     )
     imported = time.perf_counter()
     fed = None
@@ -85,9 +86,11 @@ def run_point(spec: Spec) -> dict[str, Any]:
     if model is not None:
         model.compile(
             optimizer=keras.optimizers.SGD(learning_rate=0.01),
-            loss="sparse_categorical_crossentropy",
+            loss=info.make_loss(),
             jit_compile=_jit_arg(spec.jit_compile),
         )
+    # Throughput is counted in samples per step, except for generate (new tokens).
+    items_per_step, unit, extra_settings = spec.batch_size, "samples/s", {}
 
     losses: list[float] = []  # train_on_batch's loss of every step, host values already
     if fed is not None:
@@ -105,6 +108,15 @@ def run_point(spec: Spec) -> dict[str, Any]:
         timing = measure.time_fit(model, x, y, spec, data_ready)
     elif spec.mode == "predict":
         timing = measure.time_predict(model, x, spec, data_ready)
+    elif spec.mode == "generate":
+        step, plan = generate.make_step(model, spec, x, _jit_arg(spec.jit_compile))
+        timing = measure.time_step_loop(step, spec, data_ready)
+        items_per_step, unit = spec.batch_size * plan.new_tokens, "tokens/s"
+        extra_settings = {
+            "prompt_len": plan.prompt_len,
+            "new_tokens": plan.new_tokens,
+            "decoding": "greedy, no KV cache, fixed-length buffer",
+        }
     else:  # Spec validation makes this unreachable
         raise ValueError(f"unknown mode {spec.mode!r}")
 
@@ -113,11 +125,12 @@ def run_point(spec: Spec) -> dict[str, Any]:
         "dtype_policy": keras.mixed_precision.global_policy().name,
         "image_data_format": keras.config.image_data_format(),
         "optimizer": "SGD(learning_rate=0.01)",
-        "loss": "sparse_categorical_crossentropy",
+        "loss": info.loss_name,
         "distinct_batches": n_distinct,
         "import_s": round(imported - import_started, 3),
         "data_generation_s": round(data_ready - imported, 3),
         **(fed.settings if fed else {}),
+        **extra_settings,
     }
     return {
         "protocol": PROTOCOL,
@@ -137,6 +150,8 @@ def run_point(spec: Spec) -> dict[str, Any]:
         "settings": settings,
         "input_wait_fraction": fed.input_wait_fraction if fed else None,
         "skipped_files": fed.skipped_files if fed else None,
+        "items_per_step": items_per_step,
+        "throughput_unit": unit,
     }
 
 

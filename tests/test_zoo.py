@@ -1,0 +1,186 @@
+"""The model zoo: registry, synthetic inputs per kind, validation, units, and every
+tiny model in every mode on every installed backend (one process per backend)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kerasbench import cli
+from kerasbench.backends import BACKENDS
+from kerasbench.data import synthetic
+from kerasbench.models import MODELS
+from kerasbench.result import Result
+from kerasbench.spec import Spec, SpecError, load_suite
+from tests.conftest import backend_params, report_json
+from tests.zoo_smoke import default_points
+
+ROOT = Path(__file__).resolve().parent.parent
+ZOO = (
+    "vgg16",
+    "xception",
+    "mobilenet_v2",
+    "efficientnet_b0",
+    "lstm",
+    "gru",
+    "lstm_text",
+    "bert_base",
+    "gpt_small",
+)
+
+
+def test_every_zoo_model_has_a_tiny_variant() -> None:
+    tiny = {m.tiny_of: name for name, m in MODELS.items() if m.tiny_of}
+    assert set(ZOO) <= set(tiny)
+    assert tiny["bert_base"] == "bert_tiny"
+    for name in tiny.values():
+        assert MODELS[name].builder is MODELS[MODELS[name].tiny_of].builder
+    bert = MODELS["bert_tiny"].hparams
+    assert (bert["layers"], bert["hidden"], bert["heads"]) == (2, 128, 2)
+    gpt = MODELS["gpt_small"]
+    assert (gpt.hparams["layers"], gpt.hparams["hidden"], gpt.default_seq_len) == (12, 768, 256)
+
+
+@pytest.mark.parametrize(
+    ("model", "x_shape", "x_dtype", "y_shape"),
+    [
+        ("mnist_mlp", (4, 784), np.float32, (4,)),
+        ("cifar10_cnn", (4, 32, 32, 3), np.float32, (4,)),
+        ("lstm", (4, 40, 60), np.float32, (4,)),
+        ("lstm_text_tiny", (4, 8), np.int32, (4,)),
+        ("bert_tiny", (4, 128), np.int32, (4,)),
+        ("gpt_tiny", (4, 32), np.int32, (4, 32)),
+    ],
+)
+def test_synthetic_inputs_per_kind(model, x_shape, x_dtype, y_shape) -> None:
+    info = MODELS[model]
+    spec = Spec(model=model, backend="jax", batch_size=2).resolved()
+    x, y = synthetic.make_arrays(info, spec, 2)
+    assert (x.shape, x.dtype, y.shape, y.dtype) == (x_shape, x_dtype, y_shape, np.int32)
+    assert 0 <= y.min() and y.max() < info.num_classes
+    if info.input_kind == "tokens":
+        assert 0 <= x.min() and x.max() < info.vocab_size
+    if info.causal_lm:  # the label at each position is the next input token
+        assert (y[:, :-1] == x[:, 1:]).all()
+
+
+def test_seq_len_changes_sequence_models_only() -> None:
+    spec = Spec(model="bert_tiny", backend="jax", seq_len=16).resolved()
+    x, _ = synthetic.make_arrays(MODELS["bert_tiny"], spec, 1)
+    assert x.shape[1] == 16
+    assert Spec(model="lstm", backend="jax").resolved().seq_len == 40
+    assert Spec(model="resnet50", backend="jax").resolved().seq_len == 0
+    with pytest.raises(SpecError, match="seq_len: model 'resnet50' does not take sequences"):
+        Spec(model="resnet50", backend="jax", seq_len=12)
+
+
+def test_generate_needs_a_causal_lm() -> None:
+    with pytest.raises(SpecError, match="generate needs a causal language model.*gpt_small"):
+        Spec(model="bert_tiny", backend="jax", mode="generate")
+    with pytest.raises(SpecError, match="seq_len: generate needs at least 2"):
+        Spec(model="gpt_tiny", backend="jax", mode="generate", seq_len=1)
+    Spec(model="gpt_tiny", backend="jax", mode="generate")
+
+
+def test_image_size_below_the_architecture_minimum_is_refused() -> None:
+    with pytest.raises(SpecError, match="below 71.*xception"):
+        Spec(model="xception", backend="jax", image_size=64)
+    Spec(model="xception", backend="jax", image_size=71)
+
+
+def test_selecting_generate_keeps_the_selected_models() -> None:
+    suite = load_suite("quick").select("model", ["gpt_tiny"]).select("mode", ["generate"])
+    specs = suite.expand(default_backends=["jax"])
+    assert [(s.model, s.mode) for s in specs] == [("gpt_tiny", "generate")]
+
+
+def test_generate_throughput_is_tokens_per_second() -> None:
+    spec = Spec(model="gpt_tiny", backend="jax", mode="generate", steps=2).resolved()
+    raw = {
+        "status": "ok",
+        "window_times_s": [0.5, 0.5],
+        "items_per_step": 2 * 16,
+        "throughput_unit": "tokens/s",
+    }
+    result = Result.from_worker(spec, raw)
+    assert result.throughput_unit == "tokens/s"
+    assert result.samples_per_sec == pytest.approx(64.0)
+    assert result.seq_len == 32
+    assert Result.from_spec(spec, "failed", "x").throughput_unit == "tokens/s"
+    assert Result.from_spec(
+        spec.__class__(model="lstm", backend="jax"), "skipped"
+    ).throughput_unit == ("samples/s")
+
+
+def test_list_models_shows_the_zoo(capsys) -> None:
+    assert cli.main(["list", "models"]) == 0
+    out = capsys.readouterr().out
+    for name in (*ZOO, "bert_tiny", "gpt_tiny"):
+        assert name in out
+    assert "tokens 128 (vocab 30522)" in out and "(+generate)" in out
+
+
+def _zoo_lines(stdout: str, prefix: str = "ZOO ") -> list[dict]:
+    return [
+        json.loads(line[len(prefix) :]) for line in stdout.splitlines() if line.startswith(prefix)
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", backend_params((*("jax", "tensorflow", "torch"), "openvino")))
+def test_every_tiny_model_runs_every_mode(backend: str) -> None:
+    """One process per backend runs every tiny model once in each mode it supports."""
+    env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "zoo_smoke.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    lines = _zoo_lines(proc.stdout)
+    expected = default_points(backend, training=BACKENDS[backend].training)
+    assert [(p["model"], p["mode"]) for p in lines] == expected, proc.stderr[-3000:]
+    bad = [p for p in lines if p["status"] != "ok"]
+    assert not bad, bad
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    for p in lines:
+        assert len(p["window_times_s"]) == 1
+        if p["mode"] == "generate":  # gpt_tiny: prompt 16 tokens, 16 new ones, batch 2
+            assert (p["throughput_unit"], p["items_per_step"]) == ("tokens/s", 32)
+        else:
+            assert (p["throughput_unit"], p["items_per_step"]) == ("samples/s", 2)
+    if backend == "jax":
+        # The per-token step compiles on the first token only: no retracing per position.
+        compiles = json.loads(
+            next(x for x in proc.stdout.splitlines() if x.startswith("ZOO_COMPILES "))[13:]
+        )
+        assert compiles[0] >= 1 and len(set(compiles)) == 1, compiles
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", backend_params(("jax",)))
+def test_cli_generate_end_to_end(kerasbench, backend: str) -> None:
+    proc = kerasbench(
+        "run", "--models", "gpt_tiny", "--modes", "generate", "--backends", backend,
+        "--steps", "1", "--warmup", "0", "--seq-len", "8",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "tokens/s" in proc.stdout
+    [record] = report_json(kerasbench)
+    assert record["status"] == "ok", record
+    assert (record["mode"], record["seq_len"], record["throughput_unit"]) == (
+        "generate",
+        8,
+        "tokens/s",
+    )
+    assert record["settings"]["prompt_len"] == 4 and record["settings"]["new_tokens"] == 4
+    steady = record["window_times_s"][0]
+    assert record["samples_per_sec"] == pytest.approx(2 * 4 / steady)

@@ -1,0 +1,102 @@
+"""KERAS_BACKEND=jax python tests/zoo_smoke.py [MODEL:MODE ...]
+
+Runs one tiny point per (model, mode) through the worker's own ``run_point``,
+all in this one process (one backend per process, as Keras requires), and
+prints one JSON line per point. ``test_zoo.py`` runs it once per backend, so
+that the whole zoo costs one framework start per backend, not one per point.
+Without arguments it runs every tiny variant in every mode it supports.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+
+from kerasbench.models import MODELS
+from kerasbench.spec import Spec
+from kerasbench.worker.main import run_point
+
+TRAIN_MODES = ("fit", "train_on_batch", "predict")
+# The small classic models need no tiny variant; the rest run as their tiny variants.
+SMOKE_MODELS = ("mnist_mlp", "cifar10_cnn", *(n for n, m in MODELS.items() if m.tiny_of))
+
+
+def default_points(backend: str, training: bool = True) -> list[tuple[str, str]]:
+    points = []
+    for name in SMOKE_MODELS:
+        modes = TRAIN_MODES if training else ("predict",)
+        if MODELS[name].causal_lm:
+            modes = (*modes, "generate")
+        points += [(name, mode) for mode in modes]
+    return points
+
+
+def generate_compiles(tokens: int = 4) -> list[int]:
+    """JAX backend compilations after each of ``tokens`` greedy steps of gpt_tiny.
+
+    A per-token step that retraced would compile again at every new position.
+    """
+    import jax
+    import numpy as np
+
+    from kerasbench.models.gpt_small import generation_model
+
+    compiles = []
+
+    def listen(event: str, duration: float, **kwargs: object) -> None:
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(1)
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    info = MODELS["gpt_tiny"]
+    spec = Spec(model="gpt_tiny", backend="jax", mode="generate", batch_size=2).resolved()
+    generator = generation_model(info.build(spec))
+    generator.compile(jit_compile="auto")
+    buffer = np.zeros((2, info.seq_len(spec)), dtype=np.int32)
+    counts = []
+    for p in range(tokens):
+        buffer[:, p + 1] = generator.predict_on_batch([buffer, np.full((2,), p, np.int32)])
+        counts.append(len(compiles))
+    return counts
+
+
+def main(argv: list[str]) -> int:
+    import keras
+
+    backend = keras.backend.backend()
+    if argv:
+        points = [tuple(a.split(":", 1)) for a in argv]
+    else:
+        points = default_points(backend, training=backend != "openvino")
+    failed = 0
+    for name, mode in points:
+        started, cpu = time.perf_counter(), time.process_time()
+        spec = Spec(model=name, backend=backend, mode=mode, batch_size=2, steps=1, warmup=0)
+        try:
+            raw = run_point(spec.resolved())
+        except Exception as exc:  # report every point, then fail at the end
+            traceback.print_exc()
+            raw = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+        failed += raw["status"] != "ok"
+        line = {
+            "model": name,
+            "mode": mode,
+            "status": raw["status"],
+            "error": raw.get("error"),
+            "window_times_s": raw.get("window_times_s"),
+            "throughput_unit": raw.get("throughput_unit"),
+            "items_per_step": raw.get("items_per_step"),
+            "wall_s": round(time.perf_counter() - started, 2),
+            "cpu_s": round(time.process_time() - cpu, 2),
+        }
+        print("ZOO " + json.dumps(line), flush=True)
+        keras.backend.clear_session()  # free the model before the next one
+    if backend == "jax" and not argv:
+        print("ZOO_COMPILES " + json.dumps(generate_compiles()), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
