@@ -47,7 +47,7 @@ def build(spec: Any, info: ModelInfo) -> Any:
 
 BERT_BASE = ModelInfo(
     name="bert_base",
-    description="BERT-base-shaped encoder classifier: 12 layers, hidden 768, 12 heads",
+    description="BERT-base-shaped encoder classifier: 12 layers, hidden 768, 12 heads, 109M params",
     default_batch_size=32,
     input_kind="tokens",
     num_classes=2,
@@ -62,7 +62,7 @@ MODELS = (
     tiny_variant(
         BERT_BASE,
         "bert_tiny",
-        "BERT-Tiny-shaped encoder classifier: 2 layers, hidden 128, 2 heads",
+        "BERT-Tiny-shaped encoder classifier: 2 layers, hidden 128, 2 heads, 4.4M params",
         hparams={"layers": 2, "hidden": 128, "heads": 2, "intermediate": 512},
     ),
 )

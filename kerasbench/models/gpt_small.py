@@ -76,7 +76,7 @@ def generation_model(lm: Any) -> Any:
 
 GPT_SMALL = ModelInfo(
     name="gpt_small",
-    description="GPT-2-small-shaped causal LM: 12 layers, hidden 768, 12 heads, vocab 50257",
+    description="GPT-2-small-shaped causal LM: 12 layers, hidden 768, 12 heads, 124M params",
     default_batch_size=8,
     input_kind="tokens",
     num_classes=50257,
