@@ -174,7 +174,9 @@ def _registry() -> dict[str, ModelInfo]:
         bert_base,
         gpt_small,
     )
-    return {m.name: m for module in modules for m in module.MODELS}
+    infos = [m for module in modules for m in module.MODELS]
+    # Full models first, then the tiny variants, each group in the order above.
+    return {m.name: m for m in sorted(infos, key=lambda m: m.tiny_of is not None)}
 
 
 MODELS: dict[str, ModelInfo] = _registry()
