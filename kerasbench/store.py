@@ -155,10 +155,14 @@ class Store:
 
     @staticmethod
     def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-        return app_id, version, tables
+        """(application id, schema version, schema objects), read in one statement, hence
+        one snapshot: read one by one, they could straddle another process creating
+        the store, and a half-seen new store would look like a foreign file."""
+        row = conn.execute(
+            "SELECT a.application_id, v.user_version, (SELECT count(*) FROM sqlite_master)"
+            " FROM pragma_application_id AS a, pragma_user_version AS v"
+        ).fetchone()
+        return row[0], row[1], row[2]
 
     def _check_header(self, app_id: int, version: int) -> None:
         if app_id != APPLICATION_ID:

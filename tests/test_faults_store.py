@@ -314,13 +314,22 @@ def test_two_writers_lose_nothing_and_a_reader_sees_only_whole_results(tmp_path:
         assert [r.status for r in store.runs()] == ["done", "done"]
 
 
-def test_many_processes_creating_one_store_at_once(tmp_path: Path) -> None:
-    path = tmp_path / "new.db"
-    code = (
-        "import sys; from kerasbench.store import Store; "
-        "s = Store(sys.argv[1]); s.begin_run('t', '', [], {}); s.close()"
+def test_many_processes_creating_the_same_stores_at_once(tmp_path: Path) -> None:
+    # Each process opens the same 15 new stores in the same order, so that they race
+    # on every creation: none may take a half-created store for a foreign file.
+    code = textwrap.dedent(
+        """
+        import sys
+        from pathlib import Path
+        from kerasbench.store import Store
+
+        for i in range(15):
+            with Store(Path(sys.argv[1]) / f"new{i}.db") as s:
+                s.begin_run("t", "", [], {})
+        """
     )
-    procs = [python(code, str(path)) for _ in range(6)]
-    assert [p.wait(timeout=120) for p in procs] == [0] * 6
-    with Store(path) as store:
-        assert len(store.runs()) == 6
+    procs = [python(code, str(tmp_path)) for _ in range(4)]
+    assert [p.wait(timeout=300) for p in procs] == [0] * 4
+    for i in range(15):
+        with Store(tmp_path / f"new{i}.db") as store:
+            assert len(store.runs()) == 4
