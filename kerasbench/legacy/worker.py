@@ -469,7 +469,12 @@ def run_point(spec, keras, first_in_process):
     if backend == "mxnet":
         import mxnet
 
-        gpus = mxnet.context.num_gpus()
+        gpus = mxnet.context.num_gpus()  # 0 on a CPU build, whatever the host has
+        if spec.get("device_kind") == "gpu" and gpus < devices:
+            raise RuntimeError(
+                f"device_kind: gpu asked, but this MXNet sees {gpus} GPU(s); "
+                "a CUDA build comes from: kerasbench setup mxnet --cuda VERSION"
+            )
         if devices > 1:
             # keras-mxnet's multi_gpu_model sets the model's MXNet context to
             # ``devices`` GPUs (data parallel); untested here, where no GPU exists.
