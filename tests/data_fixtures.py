@@ -117,26 +117,3 @@ def write_imagefolder(root: Path, size: tuple[int, int] = (50, 38), corrupt: boo
         whole = (root / "cat" / "rgb.JPEG").read_bytes()
         (root / "dog" / "truncated.JPEG").write_bytes(whole[: len(whole) // 3])
     return root
-
-
-def write_photo_folder(root: Path, classes: int, per_class: int, size=(500, 375)) -> Path:
-    """An ImageNet-like folder of JPEGs (default 500x375, quality 90) with smooth content."""
-    from PIL import Image
-
-    rng = np.random.default_rng(1)
-    w, h = size
-    yy, xx = np.mgrid[0:h, 0:w]
-    for c in range(classes):
-        folder = root / f"n{c:08d}"
-        folder.mkdir(parents=True)
-        for i in range(per_class):
-            # Smooth gradients plus mild noise compress like photographs, not like static.
-            fx, fy, phase = rng.uniform(0.005, 0.05, 3)
-            base = np.stack(
-                [np.sin(xx * fx + phase * k) * np.cos(yy * fy + k) for k in range(3)], axis=-1
-            )
-            pixels = (base * 100 + 128 + rng.normal(0, 8, (h, w, 3))).clip(0, 255)
-            Image.fromarray(pixels.astype(np.uint8)).save(
-                folder / f"img_{i:05d}.JPEG", "JPEG", quality=90
-            )
-    return root

@@ -207,3 +207,10 @@ def test_known_unsupported_combinations_are_skipped_not_run() -> None:
     error = RuntimeError("\"slow_conv2d_cpu\" not implemented for 'Half'")
     assert "not implemented for 'Half'" in (axes.unsupported_error(error) or "")
     assert axes.unsupported_error(ValueError("shapes do not match")) is None
+
+
+def test_resize256_feeds_the_seeds_256_pixel_images(tmp_path: Path) -> None:
+    base = {"model": "resnet50", "backend": "jax", "dataset": "imagefolder", "data_path": "x"}
+    assert Spec(**base, preprocess="resize256").resolved().image_size == 256
+    assert Spec(**base, preprocess="resize_crop").resolved().image_size == 224
+    assert Spec(**base, preprocess="resize256", image_size=224).resolved().image_size == 224
