@@ -1,4 +1,4 @@
-"""python benchmarks/input_pipeline.py [--folder PATH] [--images N] [--backends ...] [--skip-model]
+"""python benchmarks/input_pipeline.py [--folder PATH] [--backends ...] [--fit-input KIND]
 
 How fast each input pipeline reads an ImageNet-layout folder of JPEGs, and
 whether real data slows a model down against synthetic data.
@@ -159,6 +159,11 @@ def main() -> int:
     parser.add_argument("--model-steps", type=int, default=3, help="timed steps (b)")
     parser.add_argument("--rounds", type=int, default=1, help="alternating rounds (b)")
     parser.add_argument("--skip-model", action="store_true", help="only (a)")
+    parser.add_argument(
+        "--fit-input",
+        choices=("generator", "native"),
+        help="(b) with this loader on every backend, skipping (a)",
+    )
     args = parser.parse_args()
     names = [b for b in args.backends.split(",") if b in ("jax", "tensorflow", "torch")]
     host = envinfo.collect()
@@ -167,7 +172,10 @@ def main() -> int:
         if folder is None:
             folder = write_photo_folder(Path(tmp), classes=8, per_class=max(1, args.images // 8))
             print(f"made {args.images} JPEGs of 500x375 in {folder}")
-        fastest = loader_table(folder, names, host, args)
+        if args.fit_input:
+            fastest = {b: (args.fit_input, False) for b in names}
+        else:
+            fastest = loader_table(folder, names, host, args)
         if not args.skip_model:
             model_table(folder, fastest, host, args)
     return 0
