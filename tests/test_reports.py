@@ -198,14 +198,15 @@ def test_markdown_has_the_seed_shape_and_the_grid(store_path: Path) -> None:
         "backend",
         "batch size",
         "data format",
-        "speed (samples/s)",  # mnist_mlp is not an image model
+        "speed (per s)",  # images (cifar10_cnn) and samples (mnist_mlp): units in the cells
     ]
     body = seed[2:]
     assert len(body) == len(CURRENT)
     by_point = {(row[2], row[4], row[1]): row for row in body}
     # 1000 samples/s, CI 970..1020: half-width 25
-    assert by_point[("cifar10_cnn", "tensorflow", "1 × CPU")][-1] == "1,000.0 ± 25.0"
-    assert by_point[("cifar10_cnn", "jax", "2 × CPU")][-1] == "700.0 ± 17.5"
+    assert by_point[("cifar10_cnn", "tensorflow", "1 × CPU")][-1] == "1,000.0 ± 25.0 images/s"
+    assert by_point[("cifar10_cnn", "jax", "2 × CPU")][-1] == "700.0 ± 17.5 images/s"
+    assert by_point[("mnist_mlp", "jax", "1 × CPU")][-1] == "20,000.0 ± 500.0 samples/s"
     assert by_point[("cifar10_cnn", "torch", "1 × AUTO")][-1] == "failed"
     assert by_point[("cifar10_cnn", "openvino", "1 × AUTO")][-1] == "skipped"
     assert by_point[("mnist_mlp", "jax", "1 × CPU")][5] == "128"
@@ -222,6 +223,12 @@ def test_markdown_has_the_seed_shape_and_the_grid(store_path: Path) -> None:
 def test_markdown_of_image_models_says_images_per_second(store_path: Path) -> None:
     results = _select(store_path, models=["cifar10_cnn"], label=EVIL_LABEL).results
     assert _markdown_table(formats.markdown(results), "| host")[0][-1] == "speed (images/s)"
+    generate = make("gpt_small", "jax", 50.0, mode="generate", throughput_unit="tokens/s")
+    table = _markdown_table(formats.markdown([generate]), "| host")
+    assert table[0][-1] == "speed (tokens/s)"
+    assert plots.throughput_chart("gpt_small", [generate]).figure.axes[0].get_ylabel() == (
+        "throughput (tokens/s)"
+    )
 
 
 def test_csv_and_json_hold_every_record(store_path: Path) -> None:

@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 
 from kerasbench.report.grid import build_grid
-from kerasbench.report.labels import total_devices, unit
+from kerasbench.report.labels import common_unit, total_devices, unit
 from kerasbench.result import Result
 
 
@@ -30,11 +30,6 @@ def speed_text(result: Result) -> str:
         low, high = result.samples_per_sec_ci
         text += f" ± {(high - low) / 2:,.1f}"
     return text
-
-
-def _speed_unit(results: Sequence[Result]) -> str:
-    units = {unit(r.model) for r in results}
-    return "images/s" if units == {"images/s"} else "samples/s"
 
 
 def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
@@ -61,7 +56,9 @@ def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
         )
 
     labels = len({r.label for r in results}) > 1
-    headers = [*SEED_HEADERS, *(["label"] if labels else []), f"speed ({_speed_unit(results)})"]
+    # One unit in the header when every row shares it, else one in every cell.
+    shared = common_unit(results)
+    headers = [*SEED_HEADERS, *(["label"] if labels else []), f"speed ({shared or 'per s'})"]
     rows = []
     for r in sorted(results, key=key):
         kind = (r.device_kind or r.device_kind_requested).upper()
@@ -83,7 +80,8 @@ def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
         ]
         if labels:
             row.append(r.label)
-        row.append(speed_text(r))
+        speed = speed_text(r)
+        row.append(speed if shared or r.status != "ok" else f"{speed} {unit(r)}")
         rows.append(row)
     return headers, rows
 
@@ -101,8 +99,6 @@ def seed_markdown(results: Sequence[Result]) -> str:
     lines.append(
         "speed: median over timed windows ± half the width of its 95% confidence interval."
     )
-    if _speed_unit(results) == "samples/s":
-        lines[-1] += " A sample is one image for image models."
     return "\n".join(lines) + "\n"
 
 

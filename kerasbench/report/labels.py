@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from kerasbench.result import Result
 
 
-def unit(model: str) -> str:
-    """What a sample of ``model`` is, for axis labels: images/s or samples/s."""
+def unit(result: Result) -> str:
+    """What the throughput of ``result`` counts per second: images/s, tokens/s or samples/s."""
     from kerasbench.models import MODELS
 
-    info = MODELS.get(model)
+    if result.throughput_unit != "samples/s":  # e.g. tokens/s when generating text
+        return result.throughput_unit
+    info = MODELS.get(result.model)
     return "images/s" if info is not None and info.input_kind == "image" else "samples/s"
+
+
+def common_unit(results: Sequence[Result]) -> str | None:
+    """The unit every one of ``results`` shares, else None."""
+    units = {unit(r) for r in results}
+    return units.pop() if len(units) == 1 else None
 
 
 def slug(text: str) -> str:

@@ -34,7 +34,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from kerasbench.backends import BACKENDS
 from kerasbench.report.grid import ROW_FIELDS
-from kerasbench.report.labels import slug, total_devices, unit
+from kerasbench.report.labels import common_unit, slug, total_devices
 from kerasbench.result import Result
 
 PNG_DPI = 110
@@ -317,7 +317,7 @@ def throughput_chart(model: str, results: Sequence[Result]) -> Chart:
             [group],
             backends,
             lambda r: r.samples_per_sec,
-            f"throughput ({unit(model)})",
+            f"throughput ({common_unit(list(group[1].values())) or 'per s'})",
             error=lambda r: r.samples_per_sec_ci,
         )
         ax.set_title(_wrap(group[0], 40), fontsize=9)
@@ -541,7 +541,7 @@ def scaling_chart(model: str, results: Sequence[Result]) -> Chart | None:
         ax.set_xlabel("devices")
         ax.set_ylim(bottom=0)
         ax.margins(x=0.15)
-    left.set_ylabel(f"throughput ({unit(model)})")
+    left.set_ylabel(f"throughput ({common_unit(results) or 'per s'})")
     right.set_ylabel("scaling efficiency (%)")
     left.set_title("throughput")
     right.set_title("per-device throughput vs. fewest devices")
