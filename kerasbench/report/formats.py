@@ -25,10 +25,13 @@ def speed_text(result: Result) -> str:
     """ "812.3 ± 12.1": the median and half the width of its 95% CI; else the status."""
     if result.status != "ok" or result.samples_per_sec is None:
         return result.status
-    text = f"{result.samples_per_sec:,.1f}"
+    speed = result.samples_per_sec
+    # one decimal from 10 up; more below, so that 0.14 images/s does not read 0.1
+    decimals = 1 if speed >= 10 else 2 if speed >= 1 else 3
+    text = f"{speed:,.{decimals}f}"
     if result.samples_per_sec_ci:
         low, high = result.samples_per_sec_ci
-        text += f" ± {(high - low) / 2:,.1f}"
+        text += f" ± {(high - low) / 2:,.{decimals}f}"
     return text
 
 
