@@ -1,6 +1,7 @@
-"""kerasbench {run,report,list,env} ... : the command line, kept thin.
+"""kerasbench {run,report,list,env,setup,compare} ... : the command line, kept thin.
 
-Exit codes: 0 success; 1 a point failed or timed out; 2 bad input (nothing run);
+Exit codes: 0 success; 1 a point failed or timed out (compare: a point regressed);
+2 bad input (nothing run);
 3 a result could not be saved (it went to a JSON lines file beside the store);
 128 + N when signal N (SIGINT, SIGTERM) stopped a run (resume it with ``--resume``).
 """
@@ -84,7 +85,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="fit, train_on_batch, predict, input_only (the loader alone), generate (causal LMs)",
     )
     run.add_argument("--batch-size", type=_csv_int, help="global batch size(s)")
-    run.add_argument("--steps", type=int, help="timed steps per point")
+    run.add_argument(
+        "--steps", type=int, help="timed steps per point (a fixed count unless --target-ci)"
+    )
+    run.add_argument(
+        "--target-ci",
+        type=float,
+        metavar="FRACTION",
+        help="measure until the 95%% CI half-width is at most this fraction of the median "
+        "(e.g. 0.02); 0 = exactly --steps",
+    )
+    run.add_argument(
+        "--max-time", type=float, metavar="SECONDS", help="time limit of --target-ci windows"
+    )
+    run.add_argument("--min-windows", type=int, help="fewest windows before --target-ci stops")
+    run.add_argument("--repeats", type=int, help="fresh worker processes per point")
+    run.add_argument(
+        "--tf32", action=argparse.BooleanOptionalAction, help="allow TF32 on GPUs (default off)"
+    )
     run.add_argument("--warmup", type=int, help="untimed steps after the first step")
     run.add_argument("--window-steps", type=int, help="steps per timed window")
     run.add_argument("--precision", type=_csv)
@@ -162,6 +180,20 @@ def build_parser() -> argparse.ArgumentParser:
     setup.add_argument("--python", metavar="PATH", help="interpreter to use (default: found)")
     setup.add_argument("--cuda", metavar="VER", help="install mxnet-cuVER (e.g. 112), not CPU")
     setup.add_argument("--force", action="store_true", help="remake it even if one is recorded")
+
+    cmp = sub.add_parser(
+        "compare",
+        help="compare two result sets point by point; exit 1 on a significant regression",
+    )
+    cmp.add_argument("base", metavar="BASE", help="results store or JSON export")
+    cmp.add_argument("new", metavar="NEW", nargs="?", help="results store or JSON (default: BASE)")
+    cmp.add_argument("--base-label", help="only BASE results with this label")
+    cmp.add_argument("--new-label", help="only NEW results with this label")
+    cmp.add_argument(
+        "--threshold", default="5%", help="smallest throughput change that counts (default 5%%)"
+    )
+    cmp.add_argument("--alpha", type=float, default=0.05, help="significance level (0.05)")
+    cmp.add_argument("--format", choices=("text", "json"), default="text")
     return parser
 
 
@@ -192,6 +224,11 @@ _OVERRIDES = (
     ("seed", "seed"),
     ("timeout", "timeout"),
     ("label", "label"),
+    ("target_ci", "target_ci"),
+    ("max_time", "max_time"),
+    ("min_windows", "min_windows"),
+    ("repeats", "repeats"),
+    ("tf32", "tf32"),
 )
 
 
@@ -211,6 +248,8 @@ def plan(args: argparse.Namespace) -> tuple[Any, list[Any]]:
         suite = suite.select("model", args.models)
     if args.modes is not None:
         suite = suite.select("mode", args.modes)
+    if args.steps is not None and args.target_ci is None:
+        overrides["target_ci"] = 0.0  # --steps alone asks for exactly that many steps
     if args.num_hosts is None:  # torchrun's and SLURM's variables, where set
         from kerasbench.parallel import placement_from_env
 
@@ -517,12 +556,37 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from kerasbench.report import compare
+
+    if args.new is None and not (args.base_label or args.new_label):
+        raise UsageError("compare needs NEW, or --base-label/--new-label within BASE")
+    if not 0 < args.alpha < 1:
+        raise UsageError(f"--alpha: {args.alpha} is out of range (0, 1)")
+    try:
+        threshold = compare.parse_threshold(args.threshold)
+        base = compare.load_results(args.base, args.base_label)
+        new = compare.load_results(args.new or args.base, args.new_label)
+    except compare.CompareError as exc:
+        raise UsageError(str(exc)) from None
+    if not base or not new:
+        side = "BASE" if not base else "NEW"
+        raise UsageError(f"{side} holds no results (check the path and --*-label)")
+    result = compare.compare(base, new, threshold, args.alpha)
+    if args.format == "json":
+        sys.stdout.write(compare.to_json(result))
+    else:
+        print("\n".join(compare.format_lines(result)))
+    return result.exit_code
+
+
 COMMANDS = {
     "run": cmd_run,
     "report": cmd_report,
     "list": cmd_list,
     "env": cmd_env,
     "setup": cmd_setup,
+    "compare": cmd_compare,
 }
 
 

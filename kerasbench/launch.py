@@ -24,13 +24,14 @@ from kerasbench import axes, backends, parallel, procs
 from kerasbench.envinfo import HostInfo
 from kerasbench.legacy import launch as legacy_launch
 from kerasbench.result import Result
-from kerasbench.spec import Spec
+from kerasbench.spec import Spec, expand_repeats
 from kerasbench.store import Store, now_iso
 
 # Variables a worker inherits from the caller; everything else is dropped.
 ENV_NAMES = frozenset(
     {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "TERM", "LD_LIBRARY_PATH"}
     | {"KERASBENCH_DEBUG_FAULTS"}  # test-only fault injection, see kerasbench/worker/faults.py
+    | {"KERASBENCH_CACHE", "XDG_CACHE_HOME"}  # where the measured matmul peak is cached
 )
 ENV_PREFIXES = (
     "LC_",
@@ -125,6 +126,7 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
     """Measure one point in a fresh worker process and return its Result (never raises)."""
     spec = spec.resolved()
     common: dict[str, Any] = {
+        "repeat": spec.repeat,
         "hostname": host.hostname,
         "cpu": host.cpu,
         "cpu_count": host.cpu_count,
@@ -210,7 +212,10 @@ def run_points(
     describe: Callable[[Spec], str] | None = None,
     show_progress: bool = True,
 ) -> list[Result]:
-    """Run every point in order, saving each result the moment it exists."""
+    """Run every point in order, saving each result the moment it exists.
+
+    A point with ``repeats`` N runs in N fresh processes (``expand_repeats``).
+    """
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -232,6 +237,7 @@ def run_points(
         transient=False,
     )
     with progress:
+        specs = expand_repeats(specs)
         task = progress.add_task("starting", total=len(specs))
         for spec in specs:
             name = describe(spec) if describe else f"{spec.model} {spec.backend} {spec.mode}"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kerasbench.spec import Spec
-from kerasbench.stats import WindowStats
+from kerasbench.stats import SteadyState, WindowStats
 
 STATUSES = ("ok", "failed", "skipped", "timeout")
 # Configuration fields that make two results comparable: same model, same work.
@@ -95,6 +95,26 @@ class Result:
     stderr_tail: str | None = None
     num_hosts: int = 1  # ``devices`` is per host
     losses: tuple[float, ...] = ()  # training loss of every step, where the worker records it
+    # repeats and stopping (kerasbench.stats)
+    repeat: int = 0  # index of this worker process among the point's repeats
+    stop_reason: str | None = None  # "steps", "target_ci", "max_time" or "max_windows"
+    target_ci: float | None = None  # the CI half-width asked for (None: a fixed step count)
+    # steady state: the first timed window against the median (kerasbench.stats.SteadyState)
+    first_window_step_ms: float | None = None
+    first_window_ratio: float | None = None  # first window / median step time
+    drift: float | None = None  # trend over the last half of the windows, relative
+    settled: bool | None = None  # False: a significant trend above 5% (never settled)
+    # work and utilisation (kerasbench.worker.flops, kerasbench.worker.peak)
+    forward_flops_per_sample: float | None = None  # 1 multiply-add = 2 FLOPs
+    flops_per_step: float | None = None  # the batch's FLOPs: 3x forward when training
+    flops_uncounted: tuple[str, ...] = ()  # layers with weights that no rule counts
+    achieved_tflops: float | None = None
+    peak_tflops: float | None = None  # measured matmul peak of this device/backend/precision
+    mfu: float | None = None  # achieved / peak
+    # several processes pooled into one row by a report (kerasbench.report.pool)
+    repeats_pooled: int | None = None
+    between_process_cv: float | None = None
+    within_process_cv: float | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -106,7 +126,13 @@ class Result:
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
-        for key in ("samples_per_sec_ci", "step_time_ci_ms", "window_times_s", "losses"):
+        for key in (
+            "samples_per_sec_ci",
+            "step_time_ci_ms",
+            "window_times_s",
+            "losses",
+            "flops_uncounted",
+        ):
             if data[key] is not None:
                 data[key] = list(data[key])
         return data
@@ -121,6 +147,7 @@ class Result:
                 values[key] = tuple(values[key])
         values["window_times_s"] = tuple(values.get("window_times_s") or ())
         values["losses"] = tuple(values.get("losses") or ())
+        values["flops_uncounted"] = tuple(values.get("flops_uncounted") or ())
         return cls(**values)
 
     @classmethod
@@ -196,4 +223,35 @@ class Result:
             first_step = raw.get("first_step_s")
             if first_step is not None:
                 measured["compile_time_s"] = max(0.0, first_step - stats.median_s)
+            steady = SteadyState.of([w / k for w in windows])
+            measured.update(
+                first_window_step_ms=steady.first_window_s * 1e3,
+                first_window_ratio=steady.first_window_ratio,
+                drift=steady.drift,
+                settled=steady.settled,
+                stop_reason=raw.get("stop_reason", "steps"),
+                target_ci=spec.target_ci or None,
+            )
+            measured.update(_utilisation(spec, raw, batch / stats.median_s))
         return cls.from_spec(spec, status, raw.get("error"), **measured, **extra)
+
+
+def _utilisation(spec: Spec, raw: Mapping[str, Any], samples_per_sec: float) -> dict[str, Any]:
+    """FLOPs per step, achieved TFLOP/s and MFU from the worker's counted forward FLOPs."""
+    forward = raw.get("forward_flops_per_sample")
+    if not forward:
+        return {}
+    if spec.mode == "generate":  # work per new token depends on the decoding; not counted
+        return {"forward_flops_per_sample": float(forward)}
+    # Training = forward + backward (gradients w.r.t. activations and weights): 3x forward.
+    factor = 1 if spec.mode == "predict" else 3
+    achieved = factor * forward * samples_per_sec / 1e12
+    peak = raw.get("peak_tflops")
+    return {
+        "forward_flops_per_sample": float(forward),
+        "flops_per_step": factor * forward * spec.batch_size,
+        "flops_uncounted": tuple(raw.get("flops_uncounted") or ()),
+        "achieved_tflops": achieved,
+        "peak_tflops": peak,
+        "mfu": achieved / peak if peak else None,
+    }

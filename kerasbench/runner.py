@@ -24,7 +24,7 @@ from typing import Any
 from kerasbench import launch, procs
 from kerasbench.envinfo import HostInfo
 from kerasbench.result import Result
-from kerasbench.spec import Spec, SpecError
+from kerasbench.spec import Spec, SpecError, expand_repeats
 from kerasbench.store import Store, StoreError
 
 STOP_SIGNALS = tuple(
@@ -60,7 +60,11 @@ class Outcome:
 def begin(
     store: Store, suite: str | None, label: str, argv: list[str], host: HostInfo, specs: list[Spec]
 ) -> tuple[str, list[Point]]:
-    """Record a new run with its plan; returns its id and its points."""
+    """Record a new run with its plan; returns its id and its points.
+
+    A point with ``repeats`` N is planned as N points (``expand_repeats``).
+    """
+    specs = expand_repeats(specs)
     run_id = store.begin_run(suite, label, argv, host.to_dict(), [s.to_dict() for s in specs])
     return run_id, list(enumerate(specs))
 

@@ -21,7 +21,7 @@ import dataclasses
 import itertools
 import math
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -120,6 +120,15 @@ class Spec:
     seed: int = 0
     timeout: float = 900.0
     label: str = ""
+    # Measure until the 95% CI half-width of the median step time is at most this
+    # fraction of it (0 = exactly ``steps`` steps), or ``max_time`` seconds of timed
+    # windows pass (0 = no limit), never stopping before ``min_windows`` windows.
+    target_ci: float = 0.0
+    max_time: float = 0.0
+    min_windows: int = 5
+    repeats: int = 1  # fresh worker processes per point
+    repeat: int = 0  # which of those processes this is (set by ``expand_repeats``)
+    tf32: bool = False  # allow TensorFloat-32 matmuls/convolutions on GPUs that have them
 
     def __post_init__(self) -> None:
         _choice("model", self.model, MODELS)
@@ -157,6 +166,17 @@ class Spec:
             raise SpecError(f"timeout: expected seconds, got {self.timeout!r}")
         if not 0 < self.timeout <= 7 * 24 * 3600:
             raise SpecError(f"timeout: {self.timeout} is out of range (0, 604800]")
+        for key, high in (("target_ci", 1.0), ("max_time", 7 * 24 * 3600.0)):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SpecError(f"{key}: expected a number, got {value!r}")
+            if not 0 <= value <= high:
+                raise SpecError(f"{key}: {value} is out of range [0, {high:g}]")
+        _int_range("min_windows", self.min_windows, 2, 1_000_000)
+        _int_range("repeats", self.repeats, 1, 1000)
+        _int_range("repeat", self.repeat, 0, self.repeats - 1)
+        if not isinstance(self.tf32, bool):
+            raise SpecError(f"tf32: expected true or false, got {self.tf32!r}")
         if not isinstance(self.label, str):
             raise SpecError(f"label: expected a string, got {self.label!r}")
         if self.image_size and MODELS[self.model].input_kind != "image":
@@ -254,6 +274,17 @@ _VALID = {"model": MODELS, "backend": BACKENDS, "mode": MODES}
 # A matrix bigger than this is a typo (or a denial of service), not a benchmark plan.
 MAX_POINTS = 100_000
 MAX_SUITE_BYTES = 1 << 20
+
+
+def expand_repeats(specs: Sequence[Spec]) -> list[Spec]:
+    """Every point ``repeats`` times, as separate points with ``repeat`` = 0, 1, ...
+
+    The repeats go round the suite (every point once, then every point again),
+    so that a slow drift of the machine spreads over all points instead of
+    biasing one.
+    """
+    rounds = max((s.repeats for s in specs), default=0)
+    return [dataclasses.replace(s, repeat=r) for r in range(rounds) for s in specs if r < s.repeats]
 
 
 def check_value(key: str, value: Any, where: str) -> None:

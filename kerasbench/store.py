@@ -350,9 +350,9 @@ class Store:
     ) -> list[Result]:
         """Stored results in the order they were saved.
 
-        With ``latest``, only the newest result of each point (configuration)
-        is kept, so that re-running a suite replaces rows in a report rather
-        than repeating them.
+        With ``latest``, only the newest run's results of each point
+        (configuration) are kept, so that re-running a suite replaces rows in a
+        report rather than repeating them; the repeats of that run all stay.
         """
         query = "SELECT record_json FROM results WHERE 1=1"
         params: list[Any] = []
@@ -374,9 +374,10 @@ class Store:
         ]
         if not latest:
             return records
-        newest: dict[tuple[str, str], Result] = {}
+        newest: dict[tuple[str, str], list[Result]] = {}
         for record in records:
             key = (record.label, record.point_key)
-            newest.pop(key, None)  # re-insert, so the order is that of the newest
-            newest[key] = record
-        return list(newest.values())
+            kept = newest.pop(key, [])  # re-insert, so the order is that of the newest
+            same_run = kept and kept[-1].run_id == record.run_id and record.run_id is not None
+            newest[key] = [*kept, record] if same_run else [record]
+        return [r for group in newest.values() for r in group]

@@ -1,11 +1,13 @@
-"""Statistics over windows and the Result fields derived from them."""
+"""Statistics over windows (known distributions, no framework) and the Result fields derived."""
 
 from __future__ import annotations
 
 import random
+import statistics
 
 import pytest
 
+from kerasbench import stats
 from kerasbench.result import Result
 from kerasbench.spec import Spec
 from kerasbench.stats import WindowStats, bootstrap_median_ci, coefficient_of_variation
@@ -87,3 +89,150 @@ def test_step_loop_times_windows_after_first_step_and_warmup(monkeypatch) -> Non
     # readings: 0 before the first step, 1 after it, then 2/3 and 4/5 around each window
     assert timing.first_step_s == 1.0 and timing.time_to_first_step_s == 6.0
     assert timing.window_times_s == [1.0, 1.0]
+
+
+def normal_windows(n: int, mean: float, sd: float, seed: int) -> list[float]:
+    rng = random.Random(seed)
+    return [rng.gauss(mean, sd) for _ in range(n)]
+
+
+def test_bootstrap_ci_covers_the_true_median_about_95_percent() -> None:
+    # 200 independent samples of 30 windows from N(10, 1): the true median is 10.
+    covered = sum(
+        low <= 10.0 <= high
+        for low, high in (
+            stats.bootstrap_median_ci(normal_windows(30, 10.0, 1.0, seed), resamples=400)
+            for seed in range(200)
+        )
+    )
+    assert 0.88 <= covered / 200 <= 0.995
+
+
+def test_order_statistic_ci_covers_the_true_median_about_95_percent() -> None:
+    covered = sum(
+        low <= 10.0 <= high
+        for low, high in (
+            stats.order_statistic_median_ci(normal_windows(40, 10.0, 1.0, seed))
+            for seed in range(400)
+        )
+    )
+    assert 0.92 <= covered / 400 <= 0.99
+
+
+def test_stop_rule_fixed_count() -> None:
+    rule = stats.StopRule(fixed_windows=4)
+    assert rule.decide([1.0] * 3, 100.0) is None
+    assert rule.decide([1.0] * 4, 0.0) == "steps"
+
+
+def test_stop_rule_target_ci_reached_with_quiet_windows() -> None:
+    rule = stats.StopRule(fixed_windows=4, target_ci=0.02, max_time=60, min_windows=5)
+    quiet = normal_windows(5, 1.0, 0.001, 1)
+    assert rule.decide(quiet[:4], 1.0) is None  # below min_windows
+    assert rule.decide(quiet, 1.0) == "target_ci"
+
+
+def test_stop_rule_noisy_windows_run_to_the_time_limit() -> None:
+    rule = stats.StopRule(fixed_windows=4, target_ci=0.02, max_time=10, min_windows=5)
+    noisy = normal_windows(20, 1.0, 0.5, 2)
+    assert rule.decide(noisy, 5.0) is None
+    assert rule.decide(noisy, 10.0) == "max_time"
+
+
+def test_stop_rule_safety_cap() -> None:
+    rule = stats.StopRule(fixed_windows=4, target_ci=0.001, min_windows=2, max_windows=6)
+    assert rule.decide(normal_windows(6, 1.0, 0.3, 3), 0.0) == "max_windows"
+
+
+def test_steady_state_flat_noise_is_settled() -> None:
+    windows = normal_windows(30, 1.0, 0.02, 4)
+    steady = stats.SteadyState.of(windows)
+    assert steady.settled is True
+    assert abs(steady.drift) < 0.05
+
+
+def test_steady_state_steady_climb_never_settles() -> None:
+    # Each window 1% slower than the last (thermal throttling, a leak): drift ~15%
+    # over the last 15 windows.
+    windows = [1.0 * 1.01**i for i in range(30)]
+    steady = stats.SteadyState.of(windows)
+    assert steady.settled is False
+    assert steady.drift > 0.1
+    assert steady.trend_p < 0.01
+
+
+def test_steady_state_slow_first_window_is_reported_not_flagged() -> None:
+    windows = [3.0] + normal_windows(19, 1.0, 0.01, 5)
+    steady = stats.SteadyState.of(windows)
+    assert steady.first_window_ratio == pytest.approx(3.0, rel=0.05)
+    assert steady.settled is True
+
+
+def test_steady_state_needs_eight_windows() -> None:
+    assert stats.SteadyState.of([1.0, 2.0, 3.0]).settled is None
+
+
+def test_mann_kendall_and_theil_sen() -> None:
+    assert stats.mann_kendall_p(list(range(20))) < 1e-6
+    assert stats.mann_kendall_p([1.0] * 10) == 1.0
+    assert stats.theil_sen_slope([2 * i + 1 for i in range(10)]) == pytest.approx(2.0)
+
+
+scipy_stats = pytest.importorskip("scipy.stats", reason="scipy cross-checks the U test")
+
+
+@pytest.mark.parametrize(
+    ("m", "n", "shift", "seed"), [(5, 7, 0.0, 0), (10, 10, 1.0, 1), (20, 30, 0.3, 2)]
+)
+def test_mann_whitney_exact_matches_scipy(m: int, n: int, shift: float, seed: int) -> None:
+    a, b = normal_windows(m, 0.0, 1.0, seed), normal_windows(n, shift, 1.0, seed + 100)
+    u, p = stats.mann_whitney_u(a, b)
+    ref = scipy_stats.mannwhitneyu(a, b, alternative="two-sided", method="exact")
+    assert u == ref.statistic
+    assert p == pytest.approx(ref.pvalue, rel=1e-9)
+
+
+def test_mann_whitney_ties_match_scipy_asymptotic() -> None:
+    a = [1.0, 2.0, 2.0, 3.0, 3.0, 3.0, 4.0, 5.0, 5.0, 6.0]
+    b = [3.0, 4.0, 4.0, 5.0, 6.0, 6.0, 7.0, 7.0, 8.0, 9.0, 9.0]
+    u, p = stats.mann_whitney_u(a, b)
+    ref = scipy_stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic")
+    assert u == ref.statistic
+    assert p == pytest.approx(ref.pvalue, rel=1e-9)
+
+
+def test_mann_whitney_large_samples_use_the_normal_approximation() -> None:
+    a, b = normal_windows(60, 0.0, 1.0, 7), normal_windows(70, 0.2, 1.0, 8)
+    u, p = stats.mann_whitney_u(a, b)
+    ref = scipy_stats.mannwhitneyu(a, b, alternative="two-sided", method="asymptotic")
+    assert p == pytest.approx(ref.pvalue, rel=1e-9)
+
+
+def test_mann_whitney_false_positive_rate_is_about_alpha() -> None:
+    rejections = sum(
+        stats.mann_whitney_u(normal_windows(15, 1, 1, s), normal_windows(15, 1, 1, s + 999))[1]
+        < 0.05
+        for s in range(300)
+    )
+    assert rejections / 300 <= 0.09
+
+
+def test_throughput_ratio_ci() -> None:
+    base = normal_windows(30, 1.0, 0.01, 9)
+    slower = [t * 1.25 for t in normal_windows(30, 1.0, 0.01, 10)]
+    ratio, low, high = stats.throughput_ratio_ci(base, slower)
+    assert ratio == pytest.approx(0.8, rel=0.01)
+    assert low < ratio < high and high < 0.82 and low > 0.78
+
+
+def test_pooled_stats_separate_between_and_within_process_spread() -> None:
+    # Three processes whose medians differ by 10% with quiet windows inside each.
+    groups = [normal_windows(20, mean, 0.005, i) for i, mean in enumerate((1.0, 1.1, 0.9))]
+    pooled = stats.PooledStats.of(groups)
+    assert pooled.n_processes == 3 and pooled.n_windows == 60
+    assert pooled.between_cv == pytest.approx(0.1, rel=0.1)
+    assert pooled.within_cv < 0.01
+    # Two-level bootstrap: the CI reflects the process spread, wider than windows alone.
+    single = stats.bootstrap_median_ci([v for g in groups for v in g])
+    assert pooled.ci_high_s - pooled.ci_low_s > single[1] - single[0]
+    assert pooled.median_s == pytest.approx(statistics.median([v for g in groups for v in g]))

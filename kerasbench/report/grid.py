@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kerasbench.backends import BACKENDS
+from kerasbench.report.pool import pool_repeats, spread_notes
 from kerasbench.result import Result
 
 # Configuration shown in a row (everything in the point key but the backend).
@@ -72,7 +73,11 @@ def _short(value: object) -> str:
 
 
 def build_grid(results: Sequence[Result]) -> Grid:
-    """Group results into rows; mark the fastest ok backend of each row."""
+    """Group results into rows; mark the fastest ok backend of each row.
+
+    The repeats of a point (``--repeats``) are pooled into one cell first.
+    """
+    results = pool_repeats(results)
     order = list(BACKENDS)
     present = {r.backend for r in results}
     backends = [b for b in order if b in present] + sorted(present - set(order))
@@ -101,5 +106,6 @@ def build_grid(results: Sequence[Result]) -> Grid:
         for b, r in by_backend.items():
             if r.status != "ok" and r.error:
                 notes.append(f"{r.model} {r.mode} on {b}: {r.status}: {r.error}")
+    notes.extend(spread_notes(results))
     headers = tuple(ROW_HEADERS[i] for i in varying)
     return Grid(backends, headers, grid_rows, notes)

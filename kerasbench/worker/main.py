@@ -9,8 +9,9 @@ Raw measurement keys: protocol, status, error, window_times_s,
 losses (optional), time_to_first_step_s, first_step_s, peak_host_memory_bytes,
 peak_device_memory_bytes, device_kind, device_name, keras_version,
 backend_version, python_version, settings, items_per_step (what one step
-processes: the batch, or for generate the new tokens of the batch) and
-throughput_unit ("samples/s" or "tokens/s").
+processes: the batch, or for generate the new tokens of the batch),
+throughput_unit ("samples/s" or "tokens/s"), stop_reason,
+forward_flops_per_sample, flops_uncounted, peak_tflops.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ from kerasbench.axes import unsupported_error
 from kerasbench.data import synthetic
 from kerasbench.models import get_model
 from kerasbench.spec import Spec
-from kerasbench.worker import distributed, faults, generate, inputs, measure, memory
+from kerasbench.worker import distributed, faults, flops, generate, inputs, measure, memory, peak
+from kerasbench.worker import settings as explicit_settings
 from kerasbench.worker.device import describe
 
 PROTOCOL = 1
@@ -62,7 +64,7 @@ def run_point(spec: Spec) -> dict[str, Any]:
         )
     keras.utils.set_random_seed(spec.seed)
     keras.config.set_image_data_format(spec.data_format)
-    keras.mixed_precision.set_global_policy(spec.precision)
+    applied = explicit_settings.apply(spec)  # TF32, XLA auto-clustering, precision policy
 
     info = get_model(spec.model)
     per_sample = synthetic.sample_bytes(info, spec)
@@ -120,6 +122,10 @@ def run_point(spec: Spec) -> dict[str, Any]:
     else:  # Spec validation makes this unreachable
         raise ValueError(f"unknown mode {spec.mode!r}")
 
+    # Memory first: the FLOP count and the peak benchmark below allocate too.
+    peak_host = memory.peak_host_memory_bytes()
+    peak_device = memory.peak_device_memory_bytes(spec.backend)
+    work = _count_work(model, None if fed else x[:1], spec, kind, name, version)
     settings = {
         "jit_compile_resolved": _resolved_jit(model),
         "dtype_policy": keras.mixed_precision.global_policy().name,
@@ -131,6 +137,8 @@ def run_point(spec: Spec) -> dict[str, Any]:
         "data_generation_s": round(data_ready - imported, 3),
         **(fed.settings if fed else {}),
         **extra_settings,
+        **applied,
+        **work.pop("settings"),
     }
     return {
         "protocol": PROTOCOL,
@@ -140,8 +148,10 @@ def run_point(spec: Spec) -> dict[str, Any]:
         "losses": losses,
         "time_to_first_step_s": timing.time_to_first_step_s,
         "first_step_s": timing.first_step_s,
-        "peak_host_memory_bytes": memory.peak_host_memory_bytes(),
-        "peak_device_memory_bytes": memory.peak_device_memory_bytes(spec.backend),
+        "peak_host_memory_bytes": peak_host,
+        "peak_device_memory_bytes": peak_device,
+        "stop_reason": timing.stop_reason,
+        **work,
         "device_kind": kind,
         "device_name": name,
         "keras_version": keras.__version__,
@@ -153,6 +163,36 @@ def run_point(spec: Spec) -> dict[str, Any]:
         "items_per_step": items_per_step,
         "throughput_unit": unit,
     }
+
+
+def _count_work(
+    model: Any, sample: Any | None, spec: Spec, kind: str, name: str, version: str
+) -> dict[str, Any]:
+    """Forward FLOPs per sample and the device's matmul peak, after the timed windows.
+
+    A failure here costs the point its MFU, never its timings.
+    """
+    work: dict[str, Any] = {"settings": {}}
+    if model is None:  # input_only: no model, no FLOPs
+        return work
+    try:
+        if sample is None:  # fed by a pipeline: a zero sample of the model's input
+            import numpy as np
+
+            spec_in = model.inputs[0]
+            sample = np.zeros((1, *spec_in.shape[1:]), dtype=str(spec_in.dtype))
+        counted = flops.count_forward(model, sample)
+        work["forward_flops_per_sample"] = counted.flops
+        work["flops_uncounted"] = counted.uncounted
+    except Exception as exc:
+        work["settings"]["flops_error"] = f"{type(exc).__name__}: {exc}"[:300]
+    try:
+        found = peak.peak_tflops(spec, kind, name, version)
+        work["peak_tflops"] = found["peak_tflops"]
+        work["settings"]["peak_source"] = found["peak_source"]
+    except Exception as exc:
+        work["settings"]["peak_error"] = f"{type(exc).__name__}: {exc}"[:300]
+    return work
 
 
 def _resolved_jit(model: Any) -> Any:

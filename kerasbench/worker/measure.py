@@ -4,6 +4,12 @@ The device is synchronised only at window edges. ``train_on_batch`` returns
 host values, so each of its steps already ends synchronised (that is the API's
 own cost, which a user of it pays too); ``fit`` and ``predict`` run Keras' own
 loop, and a callback notes when each batch's outputs reach the host.
+
+How many windows: a fixed count (``steps``), or, with ``target_ci`` set,
+windows are added until the 95% CI of the median is narrow enough or
+``max_time`` seconds of timed windows have passed (``kerasbench.stats.StopRule``);
+the reason is returned as ``stop_reason``. The rule is applied between
+windows, and the time it takes is in no window.
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ from typing import Any
 import numpy as np
 
 from kerasbench.spec import Spec
+from kerasbench.stats import StopRule
+
+# Safety cap on windows when measuring to a target CI (the time limit normally ends it first).
+ADAPTIVE_MAX_WINDOWS = 10_000
 
 
 @dataclass
@@ -26,33 +36,69 @@ class Timing:
     time_to_first_step_s: float  # from the start of model building to the first step done
     first_step_s: float  # the first step alone (compilation, tracing, allocation)
     window_times_s: list[float] = field(default_factory=list)
+    stop_reason: str = "steps"
 
 
 def n_windows(spec: Spec) -> int:
     return math.ceil(spec.steps / spec.window_steps)
 
 
+def max_windows(spec: Spec) -> int:
+    """The most windows this point can run."""
+    return ADAPTIVE_MAX_WINDOWS if spec.target_ci > 0 else n_windows(spec)
+
+
+def stop_rule(spec: Spec) -> StopRule:
+    """The rule that ends this point's timed windows."""
+    return StopRule(
+        fixed_windows=n_windows(spec),
+        target_ci=spec.target_ci,
+        max_time=spec.max_time,
+        min_windows=spec.min_windows,
+        max_windows=ADAPTIVE_MAX_WINDOWS,
+    )
+
+
 def total_steps(spec: Spec) -> int:
-    """Every step a worker runs: the first, the warm-up, and the timed windows."""
+    """Every step a worker runs with a fixed count: the first, the warm-up, the timed windows.
+
+    With a target CI this is the count the synthetic data is sized for (the
+    batches cycle); the run itself may be shorter or longer.
+    """
     return 1 + spec.warmup + n_windows(spec) * spec.window_steps
 
 
-def time_step_loop(step: Callable[[int], Any], spec: Spec, build_started: float) -> Timing:
-    """Time ``step(i)``, which must return only when step ``i`` is done on the device."""
-    started = time.perf_counter()
+def time_step_loop(
+    step: Callable[[int], Any],
+    spec: Spec,
+    build_started: float,
+    clock: Callable[[], float] | None = None,
+) -> Timing:
+    """Time ``step(i)``, which must return only when step ``i`` is done on the device.
+
+    The stopping rule is checked between windows, outside the timed part.
+    """
+    clock = clock or time.perf_counter
+    rule = stop_rule(spec)
+    started = clock()
     step(0)
-    first_done = time.perf_counter()
+    first_done = clock()
     for i in range(1, 1 + spec.warmup):
         step(i)
-    windows = []
+    windows: list[float] = []
     i = 1 + spec.warmup
-    for _ in range(n_windows(spec)):
-        start = time.perf_counter()
+    timed = 0.0
+    while True:
+        start = clock()
         for _ in range(spec.window_steps):
             step(i)
             i += 1
-        windows.append(time.perf_counter() - start)
-    return Timing(first_done - build_started, first_done - started, windows)
+        windows.append(clock() - start)
+        timed += windows[-1]
+        reason = rule.decide([w / spec.window_steps for w in windows], timed)
+        if reason:
+            break
+    return Timing(first_done - build_started, first_done - started, windows, reason)
 
 
 def window_edges(spec: Spec) -> list[int]:
@@ -61,7 +107,13 @@ def window_edges(spec: Spec) -> list[int]:
     return [0] + [first_edge + j * spec.window_steps for j in range(n_windows(spec) + 1)]
 
 
-def batch_clock(total: int, batches_per_epoch: int, edges: list[int]) -> Any:
+def is_edge(index: int, spec: Spec) -> bool:
+    """Whether batch ``index`` ends a window (or the first step, or the warm-up)."""
+    past = index - spec.warmup
+    return index == 0 or (past >= 0 and past % spec.window_steps == 0)
+
+
+def batch_clock(total: int, batches_per_epoch: int, spec: Spec) -> Any:
     """A Keras callback that reads the clock at window edges, synchronised, in Keras' own loop.
 
     Keras converts each batch's logs to Python numbers on its callback thread
@@ -71,12 +123,17 @@ def batch_clock(total: int, batches_per_epoch: int, edges: list[int]) -> Any:
     thread, waits for that mark and reads the clock. So the loop waits for the
     device only at window edges, as a user's ``fit`` without callbacks would
     not wait at all; between edges Keras dispatches as usual.
+
+    At each edge that ends a window the stopping rule decides; when it says
+    stop, Keras stops after the batch it is starting (untimed). The clock is
+    read again after the decision (``starts``), so the rule's own time is in
+    no window. ``total`` caps the batches when the rule never says stop.
     """
     import threading
 
     import keras  # here, so that importing this module does not import Keras
 
-    edge_set = set(edges)
+    rule = stop_rule(spec)
 
     class BatchClock(keras.callbacks.Callback):
         async_safe = True  # lets Keras keep dispatching batch ends on its thread
@@ -84,7 +141,10 @@ def batch_clock(total: int, batches_per_epoch: int, edges: list[int]) -> Any:
         def __init__(self) -> None:
             super().__init__()
             self.offset = 0  # batches completed in earlier epochs or predict calls
-            self.times: dict[int, float] = {}
+            self.times: dict[int, float] = {}  # edge -> when its batch was done
+            self.starts: dict[int, float] = {}  # edge -> when the next window started
+            self.stop_reason: str | None = None
+            self.n_windows = 0
             self._done: dict[int, threading.Event] = {}
             self._lock = threading.Lock()
 
@@ -92,22 +152,42 @@ def batch_clock(total: int, batches_per_epoch: int, edges: list[int]) -> Any:
             with self._lock:
                 return self._done.setdefault(index, threading.Event())
 
+        def _read_edge(self, edge: int) -> None:
+            self._event(edge).wait()
+            self.times[edge] = time.perf_counter()
+            if self.stop_reason is None and edge >= spec.warmup + spec.window_steps:
+                windows = self.windows(edge)
+                timed = self.times[edge] - self.starts[spec.warmup]
+                reason = rule.decide([w / spec.window_steps for w in windows], timed)
+                if reason:
+                    self.stop_reason, self.n_windows = reason, len(windows)
+                    self._stop()
+            self.starts[edge] = time.perf_counter()
+
+        def windows(self, last_edge: int) -> list[float]:
+            edges = range(spec.warmup, last_edge + 1, spec.window_steps)
+            return [self.times[b] - self.starts[a] for a, b in zip(edges, edges[1:], strict=False)]
+
+        def _stop(self) -> None:
+            if self.model is not None:  # Keras stops after the batch it is running
+                self.model.stop_training = True
+                self.model.stop_predicting = True
+
         def _begin(self, batch: int) -> None:
             index = self.offset + batch
-            if index - 1 in edge_set:
-                self._event(index - 1).wait()
-                self.times[index - 1] = time.perf_counter()
-            if index + 1 >= total and self.model is not None:
-                self.model.stop_training = True  # Keras stops after this batch
+            if is_edge(index - 1, spec) and index - 1 not in self.times:
+                self._read_edge(index - 1)
+            if index + 1 >= total:
+                self._stop()
 
         def _end(self, batch: int) -> None:
             self._event(self.offset + batch).set()
 
         def _finish(self) -> None:
-            last = total - 1
-            if last in edge_set and last not in self.times and last in self._done:
-                self._done[last].wait()
-                self.times[last] = time.perf_counter()
+            with self._lock:
+                last = max((i for i, e in self._done.items() if e.is_set()), default=-1)
+            if last >= 0 and is_edge(last, spec) and last not in self.times:
+                self._read_edge(last)
 
         def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
             self.offset = epoch * batches_per_epoch
@@ -134,23 +214,53 @@ def batch_clock(total: int, batches_per_epoch: int, edges: list[int]) -> Any:
 
 
 def timing_from_clock(
-    times: dict[int, float], spec: Spec, build_started: float, loop_started: float
+    times: dict[int, float],
+    spec: Spec,
+    build_started: float,
+    loop_started: float,
+    starts: dict[int, float] | None = None,
+    windows: int | None = None,
+    stop_reason: str = "steps",
 ) -> Timing:
-    """Windows between the clock readings at consecutive window edges."""
-    edges = window_edges(spec)
+    """Windows between the clock readings at consecutive window edges.
+
+    A window runs from the reading after its first edge (``starts``, by default
+    the same readings) to the reading at its last edge; ``windows`` defaults to
+    the fixed count of the spec.
+    """
+    starts = starts or times
+    count = n_windows(spec) if windows is None else windows
+    edges = [0] + [spec.warmup + j * spec.window_steps for j in range(count + 1)]
     missing = [e for e in edges if e not in times]
     if missing:
         raise RuntimeError(f"Keras ran fewer batches than asked (batch {missing[0]} missing)")
     timed = edges[1:]
-    windows = [times[b] - times[a] for a, b in zip(timed, timed[1:], strict=False)]
-    return Timing(times[0] - build_started, times[0] - loop_started, windows)
+    windows_s = [times[b] - starts[a] for a, b in zip(timed, timed[1:], strict=False)]
+    return Timing(times[0] - build_started, times[0] - loop_started, windows_s, stop_reason)
+
+
+def _clock_timing(clock: Any, spec: Spec, build_started: float, loop_started: float) -> Timing:
+    """The timing a batch clock recorded; a run that hit the cap counts its whole windows."""
+    if clock.stop_reason is None:
+        last = max(clock.times, default=-1)
+        clock.n_windows = max(0, (last - spec.warmup) // spec.window_steps)
+        clock.stop_reason = "steps" if spec.target_ci <= 0 else "max_windows"
+    return timing_from_clock(
+        clock.times,
+        spec,
+        build_started,
+        loop_started,
+        clock.starts,
+        clock.n_windows,
+        clock.stop_reason,
+    )
 
 
 def time_fit(model: Any, x: np.ndarray, y: np.ndarray, spec: Spec, build_started: float) -> Timing:
     """Time ``model.fit`` over in-memory arrays; the arrays cycle as epochs if short."""
-    total = total_steps(spec)
+    total = 1 + spec.warmup + max_windows(spec) * spec.window_steps
     per_epoch = len(x) // spec.batch_size
-    clock = batch_clock(total, per_epoch, window_edges(spec))
+    clock = batch_clock(total, per_epoch, spec)
     started = time.perf_counter()
     model.fit(
         x,
@@ -161,16 +271,18 @@ def time_fit(model: Any, x: np.ndarray, y: np.ndarray, spec: Spec, build_started
         verbose=0,
         callbacks=[clock],
     )
-    return timing_from_clock(clock.times, spec, build_started, started)
+    return _clock_timing(clock, spec, build_started, started)
 
 
 def time_predict(model: Any, x: np.ndarray, spec: Spec, build_started: float) -> Timing:
     """Time ``model.predict`` over in-memory arrays, calling it again while short."""
-    total = total_steps(spec)
+    total = 1 + spec.warmup + max_windows(spec) * spec.window_steps
     per_call = len(x) // spec.batch_size
-    clock = batch_clock(total, per_call, window_edges(spec))
+    clock = batch_clock(total, per_call, spec)
     started = time.perf_counter()
     for call in range(math.ceil(total / per_call)):
+        if clock.stop_reason is not None:
+            break
         clock.offset = call * per_call
         remaining = min(per_call, total - clock.offset)
         model.predict(
@@ -179,4 +291,4 @@ def time_predict(model: Any, x: np.ndarray, spec: Spec, build_started: float) ->
             verbose=0,
             callbacks=[clock],
         )
-    return timing_from_clock(clock.times, spec, build_started, started)
+    return _clock_timing(clock, spec, build_started, started)

@@ -1,0 +1,261 @@
+"""Compare two sets of results point by point: ratio, significance, verdict, exit code.
+
+Points are matched by ``Result.point_key`` (model, backend, mode, batch,
+precision, ... : the same work). For each matched point:
+
+- ratio = NEW throughput / BASE throughput = median(BASE step time) /
+  median(NEW step time), with a 95% bootstrap CI resampling both sides' windows;
+- p = two-sided Mann-Whitney U test on the per-step window times;
+- verdict: "regression" if ratio < 1 - threshold and p < alpha;
+  "improvement" if ratio > 1 + threshold and p < alpha; "no change" otherwise;
+  "not comparable" when a side has no measurement or fewer than
+  ``MIN_WINDOWS`` windows.
+
+Windows of several repeats are pooled per side. The U test treats every
+window as independent, so it overstates significance when processes differ
+more than windows do; the threshold guards against that (a significant but
+small difference is "no change"). Results from different hosts, devices or
+library versions are compared but marked.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kerasbench.report.pool import step_times_s
+from kerasbench.result import Result
+from kerasbench.stats import mann_whitney_u, median, throughput_ratio_ci
+
+REGRESSION, IMPROVEMENT, NO_CHANGE, NOT_COMPARABLE = (
+    "regression",
+    "improvement",
+    "no change",
+    "not comparable",
+)
+MIN_WINDOWS = 3
+# Fields that, when they differ, make a comparison mixed: (field, how to name it).
+MARKED_FIELDS = (
+    ("hostname", "host"),
+    ("device_name", "device"),
+    ("keras_version", "keras"),
+    ("backend_version", "backend version"),
+    ("python_version", "python"),
+)
+
+
+class CompareError(ValueError):
+    """An input that cannot be compared (missing file, not results)."""
+
+
+@dataclass(frozen=True)
+class PointComparison:
+    """The verdict for one configuration present on both sides."""
+
+    point_key: str
+    model: str
+    backend: str
+    mode: str
+    batch_size: int
+    verdict: str
+    base_samples_per_sec: float | None = None
+    new_samples_per_sec: float | None = None
+    ratio: float | None = None
+    ratio_ci: tuple[float, float] | None = None
+    p_value: float | None = None
+    reason: str | None = None  # why not comparable
+    marks: tuple[str, ...] = ()  # e.g. "keras 3.15.1 -> 3.16.0"
+
+
+@dataclass
+class Comparison:
+    points: list[PointComparison]
+    only_base: list[Result] = field(default_factory=list)
+    only_new: list[Result] = field(default_factory=list)
+    threshold: float = 0.05
+    alpha: float = 0.05
+
+    @property
+    def regressions(self) -> list[PointComparison]:
+        return [p for p in self.points if p.verdict == REGRESSION]
+
+    @property
+    def exit_code(self) -> int:
+        """1 when any point regressed beyond the threshold with significance, else 0."""
+        return 1 if self.regressions else 0
+
+
+def _by_point(results: Sequence[Result]) -> dict[str, list[Result]]:
+    """Results per point; where a point was measured in several runs, the last run's."""
+    groups: dict[str, list[Result]] = {}
+    for r in results:
+        kept = groups.get(r.point_key, [])
+        groups[r.point_key] = [*kept, r] if kept and kept[-1].run_id == r.run_id else [r]
+    return groups
+
+
+def _marks(base: Sequence[Result], new: Sequence[Result]) -> tuple[str, ...]:
+    marks = []
+    for name, title in MARKED_FIELDS:
+        before = sorted({str(getattr(r, name)) for r in base if getattr(r, name) is not None})
+        after = sorted({str(getattr(r, name)) for r in new if getattr(r, name) is not None})
+        if before and after and before != after:
+            marks.append(f"different {title}: {', '.join(before)} -> {', '.join(after)}")
+    return tuple(marks)
+
+
+def compare_point(
+    base: Sequence[Result], new: Sequence[Result], threshold: float, alpha: float
+) -> PointComparison:
+    """Verdict for one point measured by ``base`` and ``new`` (each one or more repeats)."""
+    first = base[0]
+    common = {
+        "point_key": first.point_key,
+        "model": first.model,
+        "backend": first.backend,
+        "mode": first.mode,
+        "batch_size": first.batch_size,
+        "marks": _marks(base, new),
+    }
+    base_t = [t for r in base if r.status == "ok" for t in step_times_s(r)]
+    new_t = [t for r in new if r.status == "ok" for t in step_times_s(r)]
+    for side, times, results in (("base", base_t, base), ("new", new_t, new)):
+        if len(times) < MIN_WINDOWS:
+            statuses = ", ".join(sorted({r.status for r in results}))
+            why = f"{side}: {len(times)} timed windows ({statuses}); needs {MIN_WINDOWS}"
+            return PointComparison(verdict=NOT_COMPARABLE, reason=why, **common)
+    batch = first.batch_size
+    ratio, low, high = throughput_ratio_ci(base_t, new_t)
+    _, p = mann_whitney_u(base_t, new_t)
+    verdict = NO_CHANGE
+    if p < alpha and ratio < 1 - threshold:
+        verdict = REGRESSION
+    elif p < alpha and ratio > 1 + threshold:
+        verdict = IMPROVEMENT
+    return PointComparison(
+        verdict=verdict,
+        base_samples_per_sec=batch / median(base_t),
+        new_samples_per_sec=batch / median(new_t),
+        ratio=ratio,
+        ratio_ci=(low, high),
+        p_value=p,
+        **common,
+    )
+
+
+def compare(
+    base: Sequence[Result], new: Sequence[Result], threshold: float = 0.05, alpha: float = 0.05
+) -> Comparison:
+    """Match ``base`` and ``new`` by configuration and judge every point."""
+    base_points, new_points = _by_point(base), _by_point(new)
+    points = [
+        compare_point(base_points[key], new_points[key], threshold, alpha)
+        for key in base_points
+        if key in new_points
+    ]
+    return Comparison(
+        points=points,
+        only_base=[g[0] for k, g in base_points.items() if k not in new_points],
+        only_new=[g[0] for k, g in new_points.items() if k not in base_points],
+        threshold=threshold,
+        alpha=alpha,
+    )
+
+
+def load_results(path: str | Path, label: str | None = None) -> list[Result]:
+    """Results from a store (SQLite) or a JSON export of ``kerasbench report --format json``."""
+    from kerasbench.store import Store, StoreError
+
+    path = Path(path)
+    if not path.is_file():
+        raise CompareError(f"{path}: no such file")
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head.startswith(b"SQLite format 3"):
+        try:
+            with Store(path, create=False) as store:
+                return store.results(label=label)
+        except StoreError as exc:
+            raise CompareError(str(exc)) from None
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(records, list):
+            raise ValueError("expected a JSON list of result records")
+        results = [Result.from_dict(r) for r in records]
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise CompareError(
+            f"{path}: neither a results store nor a JSON export ({str(exc)[:200]})"
+        ) from None
+    return [r for r in results if label is None or r.label == label]
+
+
+def parse_threshold(text: str) -> float:
+    """ "5%" or "0.05" -> 0.05."""
+    try:
+        value = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise CompareError(f"threshold: expected e.g. 5% or 0.05, got {text!r}") from None
+    if not 0 <= value < 1:
+        raise CompareError(f"threshold: {text} is out of range [0%, 100%)")
+    return value
+
+
+def format_lines(comparison: Comparison) -> list[str]:
+    """The comparison as plain text lines (for terminals and CI logs)."""
+    lines = [
+        f"{'model':<16} {'backend':<11} {'mode':<15} {'batch':>5} {'base/s':>10} {'new/s':>10}"
+        f" {'ratio [95% CI]':>22} {'p':>8}  verdict"
+    ]
+    for p in comparison.points:
+        if p.ratio is None:
+            numbers = f"{'':>10} {'':>10} {'':>22} {'':>8}"
+        else:
+            assert p.ratio_ci is not None and p.p_value is not None
+            ci = f"{p.ratio:.3f} [{p.ratio_ci[0]:.3f}, {p.ratio_ci[1]:.3f}]"
+            numbers = (
+                f"{p.base_samples_per_sec:>10.1f} {p.new_samples_per_sec:>10.1f} {ci:>22}"
+                f" {p.p_value:>8.2g}"
+            )
+        verdict = p.verdict + (f" ({p.reason})" if p.reason else "")
+        lines.append(
+            f"{p.model:<16} {p.backend:<11} {p.mode:<15} {p.batch_size:>5} {numbers}  {verdict}"
+        )
+        lines.extend(f"    ! {mark}" for mark in p.marks)
+    for side, results in (("base", comparison.only_base), ("new", comparison.only_new)):
+        for r in results:
+            lines.append(
+                f"only in {side}: {r.model} {r.backend} {r.mode} batch={r.batch_size} "
+                f"{r.precision} {r.data_format}"
+            )
+    counts = {
+        v: sum(p.verdict == v for p in comparison.points)
+        for v in (REGRESSION, IMPROVEMENT, NO_CHANGE, NOT_COMPARABLE)
+    }
+    lines.append(
+        f"{len(comparison.points)} matched points: "
+        + ", ".join(f"{n} {v}" for v, n in counts.items())
+        + f" (threshold {comparison.threshold:.1%}, alpha {comparison.alpha:g})"
+    )
+    return lines
+
+
+def to_json(comparison: Comparison) -> str:
+    """The comparison as JSON (points, one-sided points, summary)."""
+    import dataclasses
+
+    return (
+        json.dumps(
+            {
+                "threshold": comparison.threshold,
+                "alpha": comparison.alpha,
+                "points": [dataclasses.asdict(p) for p in comparison.points],
+                "only_base": [r.point_key for r in comparison.only_base],
+                "only_new": [r.point_key for r in comparison.only_new],
+                "regressions": len(comparison.regressions),
+            },
+            indent=2,
+        )
+        + "\n"
+    )

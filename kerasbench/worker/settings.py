@@ -1,0 +1,53 @@
+"""Settings that silently change the work a backend does, set explicitly and recorded.
+
+Each backend has defaults that differ: on Ampere and newer GPUs JAX's default
+float32 matmul precision uses TensorFloat-32, TensorFlow enables TF32 by
+default, PyTorch disables it for matmuls; TensorFlow can auto-cluster ops into
+XLA when ``TF_XLA_FLAGS`` asks it to. A benchmark point sets all of them from
+its Spec (``tf32``, ``precision``), the same way on every backend, and the
+result's ``settings`` records what was set.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from kerasbench.spec import Spec
+
+
+def apply(spec: Spec) -> dict[str, Any]:
+    """Set TF32, XLA auto-clustering and the mixed-precision policy; returns what was set."""
+    import keras
+
+    keras.mixed_precision.set_global_policy(spec.precision)
+    settings: dict[str, Any] = {"tf32": spec.tf32, "mixed_precision_policy": spec.precision}
+    if spec.backend == "jax":
+        import jax
+
+        precision = "tensorfloat32" if spec.tf32 else "float32"
+        jax.config.update("jax_default_matmul_precision", precision)
+        settings["jax_default_matmul_precision"] = precision
+    elif spec.backend == "torch":
+        import torch
+
+        torch.backends.cuda.matmul.allow_tf32 = spec.tf32
+        torch.backends.cudnn.allow_tf32 = spec.tf32
+        torch.set_float32_matmul_precision("high" if spec.tf32 else "highest")
+        settings["torch_allow_tf32"] = {"matmul": spec.tf32, "cudnn": spec.tf32}
+        settings["torch_float32_matmul_precision"] = torch.get_float32_matmul_precision()
+    elif spec.backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_tensor_float_32_execution(spec.tf32)
+        # Auto-clustering off: XLA only where jit_compile asks for it. TF_XLA_FLAGS
+        # from the caller's environment can still force it, so it is recorded too.
+        tf.config.optimizer.set_jit(False)
+        settings["tf_tensor_float_32_execution"] = (
+            tf.config.experimental.tensor_float_32_execution_enabled()
+        )
+        settings["tf_xla_auto_clustering"] = bool(tf.config.optimizer.get_jit())
+        settings["TF_XLA_FLAGS"] = os.environ.get("TF_XLA_FLAGS", "")
+    elif spec.backend == "openvino":
+        settings["openvino_inference_precision"] = "backend default (not controlled)"
+    return settings
