@@ -135,18 +135,25 @@ SMOKE_BACKENDS = ("jax", "tensorflow", "torch", "openvino")
 
 
 @pytest.fixture(scope="module")
-def smoke_runs():
+def smoke_runs(tmp_path_factory):
     """Start one zoo_smoke process per installed backend, all at once.
 
     They run side by side (the CI machine has 2 cores, and each process spends
     most of its time single-threaded in tracing and compilation); each test
-    below waits for its own backend's process.
+    below waits for its own backend's process. JAX, the slowest to compile,
+    gets a private persistent compilation cache: fit and train_on_batch compile
+    the same train step, so the second one is a cache hit.
     """
+    jax_cache = tmp_path_factory.mktemp("jax_cache")
     procs = {}
     for backend in SMOKE_BACKENDS:
         if backends.missing_packages(backend):
             continue
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        if backend == "jax":
+            env["JAX_COMPILATION_CACHE_DIR"] = str(jax_cache)
+            env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+            env["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         procs[backend] = subprocess.Popen(
             [sys.executable, str(ROOT / "tests" / "zoo_smoke.py")],

@@ -53,6 +53,8 @@ def generate_compiles(tokens: int = 4) -> list[int]:
         if event == "/jax/core/compile/backend_compile_duration":
             compiles.append(1)
 
+    # A persistent-cache hit compiles nothing, so it would hide a retrace: count real compiles.
+    jax.config.update("jax_enable_compilation_cache", False)
     jax.monitoring.register_event_duration_secs_listener(listen)
     info = MODELS["gpt_tiny"]
     spec = Spec(model="gpt_tiny", backend="jax", mode="generate", batch_size=2).resolved()
