@@ -200,7 +200,7 @@ def test_every_tiny_model_runs_every_mode(smoke_runs, backend: str) -> None:
 def test_cli_generate_end_to_end(kerasbench, backend: str) -> None:
     proc = kerasbench(
         "run", "--models", "gpt_tiny", "--modes", "generate", "--backends", backend,
-        "--steps", "1", "--warmup", "0", "--seq-len", "8",
+        "--steps", "1", "--window-steps", "1", "--warmup", "0", "--seq-len", "8",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert "tokens/s" in proc.stdout
@@ -212,5 +212,6 @@ def test_cli_generate_end_to_end(kerasbench, backend: str) -> None:
         "tokens/s",
     )
     assert record["settings"]["prompt_len"] == 4 and record["settings"]["new_tokens"] == 4
-    steady = record["window_times_s"][0]
-    assert record["samples_per_sec"] == pytest.approx(2 * 4 / steady)
+    # One step writes 4 new tokens for each of the batch's 2 sequences.
+    step_s = record["window_times_s"][0] / record["window_steps"]
+    assert record["samples_per_sec"] == pytest.approx(2 * 4 / step_s)
