@@ -148,6 +148,8 @@ def test_skip_reasons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     multi = Spec(model="mnist_mlp", backend="mxnet", devices=2, batch_size=64)
     assert "multi_gpu_model needs 2 GPUs" in (launch.skip_reason(multi, gpus=0) or "")
     assert launch.skip_reason(Spec(model="mnist_mlp", backend="tf-keras"), gpus=0) is None
+    native = Spec(model="mnist_mlp", backend="tf-keras", input="native")
+    assert "in-memory arrays only" in (launch.skip_reason(native, gpus=0) or "")
 
 
 def test_tf_keras_worker_env() -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from kerasbench import backends
 from kerasbench.legacy import envs
 from kerasbench.legacy.worker import MODELS as WORKER_MODELS
+from kerasbench.legacy.worker import MODES as WORKER_MODES
 from kerasbench.spec import Spec
 
 WORKER = Path(__file__).resolve().with_name("worker.py")
@@ -58,8 +59,12 @@ def skip_reason(spec: Spec, gpus: int) -> str | None:
             f"model {spec.model} has no Keras 2 version in the legacy worker; "
             f"it has: {', '.join(sorted(WORKER_MODELS))}"
         )
+    if spec.mode not in WORKER_MODES:
+        return f"the legacy worker runs modes {', '.join(WORKER_MODES)}, not {spec.mode}"
     if spec.dataset != "synthetic":
         return f"the legacy worker measures synthetic data only, not {spec.dataset}"
+    if getattr(spec, "input", "arrays") != "arrays":
+        return f"the legacy worker feeds in-memory arrays only, not input {spec.input}"
     if spec.backend == "mxnet":
         if spec.precision != "float32":
             return "keras-mxnet runs float32 only"
