@@ -317,7 +317,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from kerasbench import envinfo, runner
-    from kerasbench.store import SCHEMA_VERSION, Store, default_path
+    from kerasbench.store import Store, default_path
 
     store_path = Path(args.results or default_path())
     console = _console()
@@ -327,10 +327,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"--resume runs the stored plan of a run; it takes no {', '.join(given)}"
             )
-        with Store(store_path, create=False) as store:
-            run_id = runner.find_resumable(store, args.resume or None)
-            points = runner.resume_points(store, run_id)
-            planned = len(store.run_plan(run_id) or ())
+        run_id, points, planned = runner.pending(store_path, args.resume or None)
         if args.dry_run:
             _print_plan(console, [spec for _, spec in points])
             return EXIT_OK
@@ -348,8 +345,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with Store(store_path) as store:
         if store.migrated_from is not None:
             print(
-                f"kerasbench: migrated {store_path} from schema {store.migrated_from} "
-                f"to {SCHEMA_VERSION}",
+                f"kerasbench: migrated {store_path} from schema {store.migrated_from}",
                 file=sys.stderr,
             )
         if args.resume is not None:

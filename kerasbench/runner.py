@@ -106,6 +106,15 @@ def resume_points(store: Store, run_id: str) -> list[Point]:
     return points
 
 
+def pending(store_path: Path, wanted: str | None) -> tuple[str, list[Point], int]:
+    """For ``--resume``: the run to continue, its points without a result, and its plan size."""
+    with Store(store_path, create=False) as store:
+        run_id = find_resumable(store, wanted)
+        points = resume_points(store, run_id)
+        planned = len(store.run_plan(run_id) or ())
+    return run_id, points, planned
+
+
 @contextmanager
 def stop_on_signals() -> Iterator[None]:
     """Turn SIGINT/SIGTERM/SIGHUP into a clean stop: kill the live workers, finish the save.
