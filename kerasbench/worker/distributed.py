@@ -68,6 +68,14 @@ def local_rows(a: np.ndarray, batch: int, index: int, count: int) -> np.ndarray:
     return np.ascontiguousarray(mine.reshape(-1, *a.shape[1:]))
 
 
+def exit_at_once(code: int) -> None:
+    """End a failed data-parallel worker without interpreter teardown: JAX's exit-time
+    shutdown barrier waits for peers that may be gone, then aborts (seen when a host died)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
 

@@ -209,11 +209,13 @@ def main(argv: list[str]) -> int:
     # the launcher can ask a hung worker where it hangs (SIGUSR1) before killing it.
     faulthandler.enable()
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    data_parallel = False
     try:
         payload = json.loads(spec_path.read_text(encoding="utf-8"))
         spec = Spec.from_dict(payload["spec"], "worker spec")
         faults.inject(spec.seed)  # test-only; a no-op unless KERASBENCH_DEBUG_FAULTS is set
-        if distributed.is_data_parallel(spec):
+        data_parallel = distributed.is_data_parallel(spec)
+        if data_parallel:
             raw = distributed.run_point(spec)
         else:
             raw = run_point(spec)
@@ -228,4 +230,6 @@ def main(argv: list[str]) -> int:
         }
     if distributed.writes_result():  # one writer per host, also under torchrun
         write_json_atomic(result_path, raw)
+    if data_parallel and raw["status"] not in ("ok", "skipped"):
+        distributed.exit_at_once(1)
     return 0 if raw["status"] in ("ok", "skipped") else 1
