@@ -19,6 +19,7 @@ from typing import Any
 from kerasbench.spec import Spec, SpecError
 
 DATA_PARALLEL_BACKENDS = ("jax", "tensorflow", "torch")
+DATA_PARALLEL_MODES = ("fit", "train_on_batch", "predict")
 DEFAULT_PORT = 29500  # torch's customary MASTER_PORT, used when only a host is known
 
 
@@ -39,6 +40,13 @@ def skip_reason(spec: Spec, gpus: int) -> str | None:
         return (
             f"backend {spec.backend} has no data-parallel engine here; "
             f"devices > 1 and num_hosts > 1 run on {', '.join(DATA_PARALLEL_BACKENDS)}"
+        )
+    if spec.mode not in DATA_PARALLEL_MODES:
+        return f"data-parallel points measure {', '.join(DATA_PARALLEL_MODES)}, not {spec.mode}"
+    if spec.dataset != "synthetic" or spec.input != "arrays":
+        return (
+            "data-parallel points feed synthetic in-memory arrays here, not "
+            f"dataset={spec.dataset} input={spec.input}"
         )
     if spec.device_kind != "cpu" and 0 < gpus < spec.devices:
         return (

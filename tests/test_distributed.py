@@ -103,6 +103,11 @@ def test_skip_reasons_for_data_parallel_points() -> None:
     assert "no data-parallel engine" in str(
         launch.skip_reason(spec(backend="openvino", mode="predict"), gpus=0)
     )
+    generate = spec(model="gpt_tiny", mode="generate")
+    assert "not generate" in str(launch.skip_reason(generate, gpus=0))
+    assert "not dataset=cifar10" in str(
+        launch.skip_reason(spec(model="cifar10_cnn", dataset="cifar10", data_path="d"), gpus=0)
+    )
     tf_hosts = spec(backend="tensorflow", num_hosts=2, coordinator="h:1", device_kind="cpu")
     assert "one CPU device per worker" in str(launch.skip_reason(tf_hosts, gpus=0))
 

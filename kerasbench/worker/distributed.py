@@ -80,7 +80,7 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
 
 
-def _compile(model: Any, spec: Spec) -> None:
+def _compile(model: Any, info: ModelInfo, spec: Spec) -> None:
     """The same compile as the single-device worker, so that both do the same work."""
     import keras
 
@@ -88,7 +88,7 @@ def _compile(model: Any, spec: Spec) -> None:
 
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=0.01),
-        loss="sparse_categorical_crossentropy",
+        loss=info.make_loss(),
         jit_compile=_jit_arg(spec.jit_compile),
     )
 
@@ -209,7 +209,7 @@ class JaxEngine(Engine):
         distribution.auto_shard_dataset = False
         keras.distribution.set_distribution(distribution)
         model = info.build(self.spec)
-        _compile(model, self.spec)
+        _compile(model, info, self.spec)
         return model
 
     def run(
@@ -274,7 +274,7 @@ class TensorFlowEngine(Engine):
     def build(self, info: ModelInfo) -> Any:
         with self.strategy.scope():
             model = info.build(self.spec)
-            _compile(model, self.spec)
+            _compile(model, info, self.spec)
         return model
 
     def run(
@@ -405,7 +405,7 @@ class TorchEngine(Engine):
         from torch.nn.parallel import DistributedDataParallel
 
         model = info.build(self.spec)
-        _compile(model, self.spec)
+        _compile(model, info, self.spec)
         model.optimizer.build(model.trainable_variables)
         # DDP broadcasts rank 0's weights at construction and averages gradients
         # over all processes during backward().
@@ -498,13 +498,15 @@ def run_point(spec: Spec) -> dict[str, Any]:
     keras.config.set_image_data_format(spec.data_format)
     keras.mixed_precision.set_global_policy(spec.precision)
 
+    kind, name, version = describe(spec.backend)
+    if spec.device_kind == "gpu" and kind != "gpu":
+        raise RuntimeError(f"backend {spec.backend} found no GPU although device_kind is gpu")
     info = get_model(spec.model)
+    per_sample = synthetic.sample_bytes(info, spec)
+    if spec.mode == "predict":  # predict keeps every output on the host until it returns
+        per_sample += info.output_bytes(spec)
     n_distinct = max(
-        1,
-        min(
-            measure.total_steps(spec),
-            MAX_ARRAY_BYTES // (synthetic.sample_bytes(info, spec) * spec.batch_size),
-        ),
+        1, min(measure.total_steps(spec), MAX_ARRAY_BYTES // (per_sample * spec.batch_size))
     )
     imported = time.perf_counter()
     x, y = synthetic.make_arrays(info, spec, n_distinct)
@@ -516,7 +518,6 @@ def run_point(spec: Spec) -> dict[str, Any]:
     model = engine.build(info)
     timing, losses = engine.run(model, x, y, data_ready)
     per_process = engine.gather(timing.window_times_s)
-    kind, name, version = describe(spec.backend)
     settings = {
         "distribution": engine.distribution,
         "training_loop": engine.training_loop if spec.mode != "predict" else None,
@@ -529,7 +530,7 @@ def run_point(spec: Spec) -> dict[str, Any]:
         "dtype_policy": keras.mixed_precision.global_policy().name,
         "image_data_format": keras.config.image_data_format(),
         "optimizer": "SGD(learning_rate=0.01)",
-        "loss": "sparse_categorical_crossentropy",
+        "loss": info.loss_name,
         "distinct_batches": n_distinct,
         "import_s": round(imported - import_started, 3),
         "data_generation_s": round(data_ready - imported, 3),
