@@ -368,7 +368,7 @@ def test_html_escapes_every_string_from_results(page: str) -> None:
 def test_html_comparison_marks_regressions_and_improvements(page: str) -> None:
     verdicts = {}
     for verdict, cells in _parse(page).rows:
-        if verdict and cells[-1].lstrip("▲▼ ") == verdict.replace("-", " "):  # comparison rows
+        if verdict and cells[-2].lstrip("▲▼ ") == verdict.replace("-", " "):  # comparison rows
             model, backend, _mode, _batch, devices = cells[:5]
             verdicts[(model, backend, devices)] = verdict
     assert verdicts == {
@@ -384,14 +384,29 @@ def test_html_comparison_marks_regressions_and_improvements(page: str) -> None:
     }
 
 
-def test_compare_results_needs_separated_intervals() -> None:
+def test_compare_results_names_every_verdict() -> None:
     base = make("mnist_mlp", "jax", 100.0)
-    noisy = replace(make("mnist_mlp", "jax", 110.0), samples_per_sec_ci=(90.0, 130.0))
-    clear = make("mnist_mlp", "jax", 110.0)
-    assert compare_results([base], [noisy])[0].verdict == "unchanged"
-    change = compare_results([base], [clear])[0]
+    faster = make("mnist_mlp", "jax", 110.0)  # every window 10% shorter
+    # the same median speed-up, but windows that overlap the baseline's: not significant
+    noisy = replace(
+        faster,
+        window_times_s=tuple(
+            w * f for w, f in zip(base.window_times_s, (0.7, 1.25, 0.8, 1.2), strict=True)
+        ),
+    )
+    change = compare_results([base], [faster])[0]
     assert change.verdict == "improvement"
     assert change.percent == pytest.approx(10.0)
+    assert change.p_value is not None and change.p_value < 0.05
+    assert compare_results([base], [noisy])[0].verdict == "unchanged"
+    failed = make("mnist_mlp", "jax", None)
+    assert compare_results([base], [failed])[0].verdict == "broken"
+    assert compare_results([failed], [base])[0].verdict == "fixed"
+    assert compare_results([failed], [failed])[0].verdict == "still failing"
+    assert compare_results([], [base])[0].verdict == "new"
+    short = replace(faster, window_times_s=faster.window_times_s[:2])
+    too_few = compare_results([base], [short])[0]
+    assert too_few.verdict == "not comparable" and too_few.reason
 
 
 # --- charts --------------------------------------------------------------------------
@@ -595,3 +610,13 @@ def test_hosts_multiply_devices_in_scaling_and_tables() -> None:
     assert points[1].efficiency == pytest.approx(0.9)
     _, rows = formats.seed_rows([one, two_hosts])
     assert [row[1] for row in rows] == ["1 × CPU", "2 hosts × 1 × CPU"]
+
+
+def test_repeats_of_a_point_are_one_row_and_one_bar() -> None:
+    repeats = [make("mnist_mlp", "jax", speed, repeat=i) for i, speed in enumerate((90.0, 110.0))]
+    _, rows = formats.seed_rows(repeats)
+    assert len(rows) == 1
+    chart = plots.throughput_chart("mnist_mlp", plots.pool_repeats(repeats))
+    assert len(chart.figure.axes[0].patches) == 1
+    (pooled,) = plots.pool_repeats(repeats)
+    assert pooled.repeats_pooled == 2 and 90.0 < pooled.samples_per_sec < 110.0

@@ -1,12 +1,11 @@
-"""A minimal comparison of results with a baseline, point by point, for the HTML report.
+"""Results against a baseline, point by point, as the HTML and PNG reports show them.
 
-``compare_results`` is the one function the report calls; a fuller comparison
-(significance tests, a ``kerasbench compare`` command) can replace it as long as
-it returns the same ``Change`` records.
-
-A change counts only when it is larger than ``threshold`` and the two 95%
-confidence intervals of the throughput do not overlap: a 6% difference inside
-noisy intervals is "unchanged", not a regression.
+The statistics are those of ``report.compare`` (the ``kerasbench compare``
+command): a throughput ratio with its bootstrap CI and a Mann-Whitney U test on
+the window times; a change counts when it is beyond the threshold and
+significant. This module only turns its verdicts into one ``Change`` per
+current point, and names what ``compare`` leaves "not comparable": a point
+that broke (measured before, not now), was fixed, still fails, or is new.
 """
 
 from __future__ import annotations
@@ -14,24 +13,46 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kerasbench.report import compare
+from kerasbench.report.pool import pool_repeats
 from kerasbench.result import Result
 
 THRESHOLD = 0.05  # relative change below which a difference is not reported
+ALPHA = 0.05  # significance level of the U test
 
-VERDICTS = ("regression", "improvement", "unchanged", "broken", "fixed", "still failing", "new")
+VERDICTS = (
+    "regression",
+    "improvement",
+    "unchanged",
+    "broken",
+    "fixed",
+    "still failing",
+    "not comparable",
+    "new",
+)
 # Verdicts a reader must look at first.
 BAD = ("regression", "broken")
 GOOD = ("improvement", "fixed")
+
+_FROM_COMPARE = {
+    compare.REGRESSION: "regression",
+    compare.IMPROVEMENT: "improvement",
+    compare.NO_CHANGE: "unchanged",
+}
 
 
 @dataclass(frozen=True)
 class Change:
     """One point of the current results against the same point of the baseline."""
 
-    current: Result
+    current: Result  # the repeats of a point pooled into one
     base: Result | None
     verdict: str  # one of VERDICTS
     ratio: float | None = None  # current / baseline throughput, both measured
+    ratio_ci: tuple[float, float] | None = None
+    p_value: float | None = None
+    marks: tuple[str, ...] = ()  # what differs besides the code: host, versions
+    reason: str | None = None  # why a point is not comparable
 
     @property
     def percent(self) -> float | None:
@@ -43,38 +64,50 @@ def _ok(r: Result) -> bool:
     return r.status == "ok" and r.samples_per_sec is not None
 
 
-def _intervals_overlap(a: Result, b: Result) -> bool:
-    if not a.samples_per_sec_ci or not b.samples_per_sec_ci:
-        return False  # without intervals only the threshold decides
-    a_low, a_high = a.samples_per_sec_ci
-    b_low, b_high = b.samples_per_sec_ci
-    return a_low <= b_high and b_low <= a_high
-
-
-def judge(base: Result | None, current: Result, threshold: float = THRESHOLD) -> Change:
-    """The verdict on one point."""
-    if base is None:
-        return Change(current, None, "new")
-    if not _ok(current):
-        return Change(current, base, "broken" if _ok(base) else "still failing")
-    if not _ok(base):
-        return Change(current, base, "fixed")
-    assert current.samples_per_sec is not None and base.samples_per_sec is not None
-    ratio = current.samples_per_sec / base.samples_per_sec
-    if abs(ratio - 1.0) <= threshold or _intervals_overlap(base, current):
-        return Change(current, base, "unchanged", ratio)
-    return Change(current, base, "improvement" if ratio > 1 else "regression", ratio)
+def _not_comparable(base: Result, current: Result) -> str:
+    if _ok(base) and not _ok(current):
+        return "broken"
+    if _ok(current) and not _ok(base):
+        return "fixed"
+    if not _ok(base) and not _ok(current):
+        return "still failing"
+    return "not comparable"  # both measured, too few windows to judge
 
 
 def compare_results(
-    base: Sequence[Result], current: Sequence[Result], threshold: float = THRESHOLD
+    base: Sequence[Result],
+    current: Sequence[Result],
+    threshold: float = THRESHOLD,
+    alpha: float = ALPHA,
 ) -> list[Change]:
-    """Each current result judged against the baseline result of the same point (if any).
+    """Each current point judged against the baseline's same point (``Result.point_key``)."""
+    verdicts = {p.point_key: p for p in compare.compare(base, current, threshold, alpha).points}
+    base_by_point = {r.point_key: r for r in pool_repeats(base)}  # the newest run's wins
+    changes = []
+    for r in pool_repeats(current):
+        point, before = verdicts.get(r.point_key), base_by_point.get(r.point_key)
+        if point is None or before is None:
+            changes.append(Change(r, before, "new"))
+            continue
+        verdict = _FROM_COMPARE.get(point.verdict) or _not_comparable(before, r)
+        changes.append(
+            Change(
+                r,
+                before,
+                verdict,
+                point.ratio,
+                point.ratio_ci,
+                point.p_value,
+                point.marks,
+                point.reason if verdict == "not comparable" else None,
+            )
+        )
+    return changes
 
-    Points match on ``Result.point_key`` (model, backend and settings; not the
-    label). Where the baseline holds a point several times, the newest counts.
-    """
-    by_point: dict[str, Result] = {}
-    for r in base:
-        by_point[r.point_key] = r  # later (newer) results win
-    return [judge(by_point.get(r.point_key), r, threshold) for r in current]
+
+def rule(threshold: float = THRESHOLD, alpha: float = ALPHA) -> str:
+    """When a change counts, in words, for captions."""
+    return (
+        f"A change counts when the throughput moved beyond ±{threshold:.0%} and the window "
+        f"times differ significantly (Mann-Whitney U, p < {alpha:g})."
+    )

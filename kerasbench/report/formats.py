@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from kerasbench.report.grid import build_grid
 from kerasbench.report.labels import common_unit, total_devices, unit
+from kerasbench.report.pool import pool_repeats
 from kerasbench.result import Result
 
 
@@ -38,8 +39,8 @@ def speed_text(result: Result) -> str:
 def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
     """The seed's table shape: host, devices, model, backend, batch, format, speed.
 
-    One row per point, sorted by host, model, mode, devices, batch and backend
-    (registry order), so that a model's backends sit together.
+    One row per point (repeats pooled), sorted by host, model, mode, devices,
+    batch and backend (registry order), so that a model's backends sit together.
     """
     from kerasbench.backends import BACKENDS
 
@@ -58,6 +59,7 @@ def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
             r.label,
         )
 
+    results = pool_repeats(results)
     labels = len({r.label for r in results}) > 1
     # One unit in the header when every row shares it, else one in every cell.
     shared = common_unit(results)

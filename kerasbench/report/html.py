@@ -17,10 +17,11 @@ from typing import Any
 
 from kerasbench import __version__
 from kerasbench.report import plots
-from kerasbench.report.delta import BAD, GOOD, THRESHOLD, Change, compare_results
+from kerasbench.report.delta import BAD, GOOD, THRESHOLD, Change, compare_results, rule
 from kerasbench.report.formats import seed_rows
 from kerasbench.report.grid import build_grid
 from kerasbench.report.labels import slug, total_devices
+from kerasbench.report.pool import pool_repeats
 from kerasbench.report.select import Query, Selection
 from kerasbench.result import Result
 from kerasbench.store import RunInfo
@@ -327,7 +328,10 @@ def _comparison(changes: Sequence[Change], base: str, threshold: float) -> str:
             _speed(b),
             _speed(r),
             _td("" if c.percent is None else f"{c.percent:+.1f}%", "num"),
+            _td(f"{c.ratio_ci[0]:.3f} – {c.ratio_ci[1]:.3f}" if c.ratio_ci else "", "num"),
+            _td("" if c.p_value is None else f"{c.p_value:.2g}", "num"),
             f"<td class='verdict'>{esc(mark + c.verdict)}</td>",
+            _td("; ".join(filter(None, [c.reason, *c.marks]))),
         ]
         rows.append(f"<tr class='{esc(c.verdict.replace(' ', '-'))}'>{''.join(cells)}</tr>")
     headers = [
@@ -340,7 +344,10 @@ def _comparison(changes: Sequence[Change], base: str, threshold: float) -> str:
         f"{esc(base)} (samples/s)",
         "now (samples/s)",
         "change",
+        "ratio 95% CI",
+        "p",
         "verdict",
+        "note",
     ]
     head = "".join(f"<th>{h}</th>" for h in headers)
     table = (
@@ -349,8 +356,7 @@ def _comparison(changes: Sequence[Change], base: str, threshold: float) -> str:
         + "\n</tbody></table></div>"
     )
     return (
-        f"<p>Against <strong>{esc(base)}</strong>: {esc(summary)}. A change counts when it exceeds "
-        f"{threshold:.0%} and the two 95% confidence intervals do not overlap; "
+        f"<p>Against <strong>{esc(base)}</strong>: {esc(summary)}. {esc(rule(threshold))} "
         "▼ regression, ▲ improvement.</p>" + table
     )
 
@@ -382,7 +388,7 @@ def render_html(
         f"<p>{len(results)} points ({esc(counts or 'none')}); generated {esc(generated)} "
         f"by kerasbench {esc(__version__)}. Filters: {esc('; '.join(query.describe()))}.</p>",
     ]
-    scaling = _scaling_section(results)
+    scaling = _scaling_section(pool_repeats(results))
     toc = ["<a href='#environment'>Environment</a>", "<a href='#summary'>Summary</a>"]
     toc += [f"<a href='#model-{esc(slug(m))}'>{esc(m)}</a>" for m in plots.models_of(results)]
     if scaling:

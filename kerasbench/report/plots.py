@@ -33,8 +33,10 @@ from matplotlib.patches import Patch
 from matplotlib.transforms import blended_transform_factory
 
 from kerasbench.backends import BACKENDS
+from kerasbench.report.delta import rule
 from kerasbench.report.grid import ROW_FIELDS
 from kerasbench.report.labels import common_unit, slug, total_devices
+from kerasbench.report.pool import pool_repeats
 from kerasbench.result import Result
 
 PNG_DPI = 110
@@ -618,10 +620,7 @@ def comparison_chart(changes: Sequence[Any], base: str, threshold: float) -> Cha
         f"(red: regression, green: improvement, grey band: ±{threshold:.0%})"
     )
     fig.suptitle(title)
-    caption = (
-        f"Change of median throughput against {base}, point by point. A change counts only "
-        f"beyond ±{threshold:.0%} and when the two 95% confidence intervals do not overlap."
-    )
+    caption = f"Change of median throughput against {base}, point by point. {rule(threshold)}"
     return Chart(f"comparison-vs-{slug(base)}", title, fig, "comparison", caption)
 
 
@@ -634,7 +633,11 @@ def build_charts(
     base: str | None = None,
     threshold: float = 0.05,
 ) -> list[Chart]:
-    """Every chart of a report, in reading order; each name is unique."""
+    """Every chart of a report, in reading order; each name is unique.
+
+    The repeats of a point (``run --repeats``) are pooled into one first.
+    """
+    results = pool_repeats(results)
     charts: list[Chart] = []
     with _style():
         for model in models_of(results):
