@@ -36,9 +36,18 @@ class FedInput:
     input_wait_fraction: float | None = None  # set by a train_on_batch timing
 
 
+def run_batches(spec: Spec) -> int:
+    """The most batches a point can take: first step, warm-up, and the most timed windows.
+
+    With a target CI the stopping rule may end the run earlier; the loaders
+    are lazy, so an unused tail costs nothing.
+    """
+    return 1 + spec.warmup + measure.max_windows(spec) * spec.window_steps
+
+
 def open_input(info: ModelInfo, spec: Spec) -> FedInput:
     """Open ``spec``'s dataset and build its loader (before any timing)."""
-    n_batches = measure.total_steps(spec)
+    n_batches = run_batches(spec)
     opened = open_source(info, spec, n_batches * spec.batch_size)
     feed = open_feed(opened, spec, spec.backend, n_batches)
     return FedInput(feed, opened.info, opened.skipped_files, feed.settings)
@@ -57,8 +66,8 @@ def time_mode(model: Any, fed: FedInput, spec: Spec, build_started: float) -> me
         if spec.mode == "fit":
             return measure.time_fit(model, x, y, spec, build_started)
         return measure.time_predict(model, x, spec, build_started)
-    total = measure.total_steps(spec)
-    clock = measure.batch_clock(total, total, measure.window_edges(spec))
+    total = run_batches(spec)
+    clock = measure.batch_clock(total, total, spec)
     started = time.perf_counter()
     if spec.mode == "fit":
         # One epoch of exactly the run's batches: the loader is never restarted.
@@ -67,7 +76,8 @@ def time_mode(model: Any, fed: FedInput, spec: Spec, build_started: float) -> me
         model.predict(feed.loader, verbose=0, callbacks=[clock])
     else:
         raise ValueError(f"mode {spec.mode!r} does not read an input pipeline")
-    return measure.timing_from_clock(clock.times, spec, build_started, started)
+    # The same reading of the clock as measure.time_fit's (stopping rule, windows).
+    return measure._clock_timing(clock, spec, build_started, started)
 
 
 def time_train_on_batch(
