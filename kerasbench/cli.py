@@ -194,6 +194,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument("--alpha", type=float, default=0.05, help="significance level (0.05)")
     cmp.add_argument("--format", choices=("text", "json"), default="text")
+
+    par = sub.add_parser(
+        "parity", help="same weights and batches on every backend: do the losses agree?"
+    )
+    par.add_argument("--models", type=_csv, required=True)
+    par.add_argument("--backends", type=_csv, help="default: installed training backends")
+    par.add_argument("--steps", type=int, default=3, help="SGD steps (default 3)")
+    par.add_argument("--precision", default="float32")
     return parser
 
 
@@ -552,6 +560,32 @@ def cmd_setup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_parity(args: argparse.Namespace) -> int:
+    from kerasbench import backends, parity
+    from kerasbench.spec import check_value
+
+    names = args.backends or [
+        b for b in backends.installed_backends(training_only=True) if b in parity.KERAS3
+    ]
+    for model in args.models:
+        check_value("model", model, "--models")
+    for name in names:
+        check_value("backend", name, "--backends")
+        if name not in parity.KERAS3:
+            raise UsageError(f"--backends: parity runs Keras 3 training backends only, not {name}")
+    check_value("precision", args.precision, "--precision")
+    if not 1 <= args.steps <= 1000:
+        raise UsageError(f"--steps: {args.steps} is out of range [1, 1000]")
+    if len(names) < 2:
+        raise UsageError(f"parity needs two backends or more; have {', '.join(names) or 'none'}")
+    failed = False
+    for model in args.models:
+        result = parity.run_parity(model, names, args.steps, args.precision)
+        print("\n".join(parity.format_lines(result)))
+        failed |= not result.ok
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from kerasbench.report import compare
 
@@ -583,6 +617,7 @@ COMMANDS = {
     "env": cmd_env,
     "setup": cmd_setup,
     "compare": cmd_compare,
+    "parity": cmd_parity,
 }
 
 
