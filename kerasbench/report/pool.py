@@ -92,6 +92,12 @@ def spread_notes(results: Sequence[Result]) -> list[str]:
                 f"{where}: {r.repeats_pooled} processes; spread between processes "
                 f"{r.between_process_cv:.1%}, within a process {r.within_process_cv:.1%} (CV)"
             )
+        if r.mfu is not None and r.mfu > 1:
+            notes.append(
+                f"{where}: MFU {r.mfu:.0%} exceeds the cached matmul peak, which was likely "
+                "measured on a busy machine; delete peak_flops.json in $KERASBENCH_CACHE "
+                "(default ~/.cache/kerasbench) to measure it again"
+            )
         if r.settled is False:
             notes.append(
                 f"{where}: never settled (step time drifted {r.drift:+.1%} over the last "
