@@ -214,3 +214,25 @@ def test_resize256_feeds_the_seeds_256_pixel_images(tmp_path: Path) -> None:
     assert Spec(**base, preprocess="resize256").resolved().image_size == 256
     assert Spec(**base, preprocess="resize_crop").resolved().image_size == 224
     assert Spec(**base, preprocess="resize256", image_size=224).resolved().image_size == 224
+
+
+def test_text_file_brings_its_vocabulary(tmp_path: Path) -> None:
+    text = tmp_path / "t.txt"
+    text.write_text("the quick brown fox jumps over the lazy dog. " * 20, encoding="utf-8")
+    for name in ("lstm_text_tiny", "gpt_tiny"):
+        info = get_model(name)
+        spec = Spec(model=name, backend="jax", dataset="text", data_path=str(text)).resolved()
+        opened = open_source(info, spec, samples_needed=8)
+        seq_len = info.input_shape(spec)[0]
+        assert opened.info.vocab_size == opened.info.num_classes == 28  # 26 letters, " ", "."
+        x, y = opened.source.batch(opened.order[:2])
+        assert x.shape == (2, seq_len) and x.dtype == np.int32
+        assert y.shape == ((2, seq_len) if info.target == "next_token" else (2,))
+        if info.target == "next_token":
+            assert np.array_equal(x[:, 1:], y[:, :-1])  # the same text shifted by one
+    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe\x00bad")
+    bad = Spec(
+        model="lstm_text_tiny", backend="jax", dataset="text", data_path=str(tmp_path / "bad.txt")
+    )
+    with pytest.raises(DataError, match="bad.txt: not UTF-8"):
+        open_source(get_model("lstm_text_tiny"), bad.resolved(), samples_needed=8)
