@@ -581,11 +581,15 @@ def comparison_chart(changes: Sequence[Any], base: str, threshold: float) -> Cha
     """Throughput change of each point against the baseline, regressions in red."""
     if not changes:
         return None
-    fields = varying_fields([c.current for c in changes])
-    labels = [
-        f"{c.current.model}, {c.current.backend}, {config_label(c.current, fields)}"
-        for c in changes
-    ]
+    # what tells a model's points apart, per model (an MLP has no image size)
+    fields = {
+        m: varying_fields([c.current for c in changes if c.current.model == m])
+        for m in {c.current.model for c in changes}
+    }
+    labels = []
+    for c in changes:
+        r = c.current
+        labels.append(f"{r.model}, {r.backend}, {config_label(r, fields[r.model])}")
     height = max(2.5, 0.28 * len(changes) + 1.4)
     fig = Figure(figsize=(9.0, height), layout="constrained")
     ax = fig.subplots()
