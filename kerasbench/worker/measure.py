@@ -43,16 +43,25 @@ def n_windows(spec: Spec) -> int:
     return math.ceil(spec.steps / spec.window_steps)
 
 
+def adaptive(spec: Spec) -> bool:
+    """Whether this point measures to a target CI.
+
+    Not across hosts: each process would decide on its own windows and one
+    could stop while another waits in a collective; they run the fixed count.
+    """
+    return spec.target_ci > 0 and getattr(spec, "num_hosts", 1) == 1
+
+
 def max_windows(spec: Spec) -> int:
     """The most windows this point can run."""
-    return ADAPTIVE_MAX_WINDOWS if spec.target_ci > 0 else n_windows(spec)
+    return ADAPTIVE_MAX_WINDOWS if adaptive(spec) else n_windows(spec)
 
 
 def stop_rule(spec: Spec) -> StopRule:
     """The rule that ends this point's timed windows."""
     return StopRule(
         fixed_windows=n_windows(spec),
-        target_ci=spec.target_ci,
+        target_ci=spec.target_ci if adaptive(spec) else 0.0,
         max_time=spec.max_time,
         min_windows=spec.min_windows,
         max_windows=ADAPTIVE_MAX_WINDOWS,
@@ -244,7 +253,7 @@ def _clock_timing(clock: Any, spec: Spec, build_started: float, loop_started: fl
     if clock.stop_reason is None:
         last = max(clock.times, default=-1)
         clock.n_windows = max(0, (last - spec.warmup) // spec.window_steps)
-        clock.stop_reason = "steps" if spec.target_ci <= 0 else "max_windows"
+        clock.stop_reason = "max_windows" if adaptive(spec) else "steps"
     return timing_from_clock(
         clock.times,
         spec,
