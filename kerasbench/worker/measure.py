@@ -46,10 +46,12 @@ def n_windows(spec: Spec) -> int:
 def adaptive(spec: Spec) -> bool:
     """Whether this point measures to a target CI.
 
-    Not across hosts: each process would decide on its own windows and one
-    could stop while another waits in a collective; they run the fixed count.
+    Not for data-parallel points (several devices or hosts): where several
+    processes run one point (torchrun, several hosts), each would decide on its
+    own windows and one could stop while another waits in a collective; they
+    run the fixed count.
     """
-    return spec.target_ci > 0 and getattr(spec, "num_hosts", 1) == 1
+    return spec.target_ci > 0 and spec.devices == 1 and getattr(spec, "num_hosts", 1) == 1
 
 
 def max_windows(spec: Spec) -> int:
