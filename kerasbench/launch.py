@@ -16,7 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +23,8 @@ from kerasbench import axes, backends, parallel, procs
 from kerasbench.envinfo import HostInfo
 from kerasbench.legacy import launch as legacy_launch
 from kerasbench.result import Result
-from kerasbench.spec import Spec, expand_repeats
-from kerasbench.store import Store, now_iso
+from kerasbench.spec import Spec
+from kerasbench.store import now_iso
 
 # Variables a worker inherits from the caller; everything else is dropped.
 ENV_NAMES = frozenset(
@@ -201,52 +200,3 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
             )
         tail = _tail(log_path) if raw.get("status") != "ok" else None
         return Result.from_worker(spec, raw, duration_s=duration, stderr_tail=tail, **common)
-
-
-def run_points(
-    specs: Sequence[Spec],
-    store: Store,
-    host: HostInfo,
-    run_id: str,
-    on_result: Callable[[Result], None] | None = None,
-    describe: Callable[[Spec], str] | None = None,
-    show_progress: bool = True,
-) -> list[Result]:
-    """Run every point in order, saving each result the moment it exists.
-
-    A point with ``repeats`` N runs in N fresh processes (``expand_repeats``).
-    """
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    gpus = gpu_count()
-    results: list[Result] = []
-    progress = Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=Console(stderr=True),
-        disable=not show_progress,
-        transient=False,
-    )
-    with progress:
-        specs = expand_repeats(specs)
-        task = progress.add_task("starting", total=len(specs))
-        for spec in specs:
-            name = describe(spec) if describe else f"{spec.model} {spec.backend} {spec.mode}"
-            progress.update(task, description=name)
-            result = run_point(spec, host, run_id, gpus)
-            store.save(result)
-            results.append(result)
-            if on_result:
-                on_result(result)
-            progress.advance(task)
-        progress.update(task, description="done")
-    return results

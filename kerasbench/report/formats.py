@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 
 from kerasbench.report.grid import build_grid
-from kerasbench.report.labels import common_unit, total_devices, unit
+from kerasbench.report.labels import common_unit, speed_number, total_devices, unit
 from kerasbench.report.pool import pool_repeats
 from kerasbench.result import Result
 
@@ -26,13 +26,10 @@ def speed_text(result: Result) -> str:
     """ "812.3 ± 12.1": the median and half the width of its 95% CI; else the status."""
     if result.status != "ok" or result.samples_per_sec is None:
         return result.status
-    speed = result.samples_per_sec
-    # one decimal from 10 up; more below, so that 0.14 images/s does not read 0.1
-    decimals = 1 if speed >= 10 else 2 if speed >= 1 else 3
-    text = f"{speed:,.{decimals}f}"
+    text = speed_number(result.samples_per_sec)
     if result.samples_per_sec_ci:
         low, high = result.samples_per_sec_ci
-        text += f" ± {(high - low) / 2:,.{decimals}f}"
+        text += f" ± {speed_number((high - low) / 2)}"
     return text
 
 

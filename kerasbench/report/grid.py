@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kerasbench.backends import BACKENDS
+from kerasbench.report.labels import speed_number
 from kerasbench.report.pool import pool_repeats, spread_notes
 from kerasbench.result import Result
 
@@ -14,6 +15,7 @@ ROW_FIELDS = (
     "model",
     "mode",
     "dataset",
+    "input",
     "batch_size",
     "devices",
     "precision",
@@ -26,6 +28,7 @@ ROW_HEADERS = (
     "model",
     "mode",
     "data",
+    "input",
     "batch",
     "dev",
     "precision",
@@ -46,7 +49,7 @@ class Cell:
         r = self.result
         if r.status != "ok" or r.samples_per_sec is None:
             return r.status
-        text = f"{r.samples_per_sec:,.1f}"
+        text = speed_number(r.samples_per_sec)
         if r.samples_per_sec_ci:
             low, high = r.samples_per_sec_ci
             half = (high - low) / 2 / r.samples_per_sec * 100

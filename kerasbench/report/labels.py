@@ -8,6 +8,12 @@ from collections.abc import Sequence
 from kerasbench.result import Result
 
 
+def speed_number(speed: float) -> str:
+    """A throughput with one decimal from 10 up, more below (0.14 images/s must not read 0.1)."""
+    decimals = 1 if speed >= 10 else 2 if speed >= 1 else 3
+    return f"{speed:,.{decimals}f}"
+
+
 def unit(result: Result) -> str:
     """What the throughput of ``result`` counts per second: images/s, tokens/s or samples/s."""
     from kerasbench.models import MODELS
