@@ -34,6 +34,7 @@ ELEMENTWISE_WITH_WEIGHTS = frozenset(
         "UnitNormalization",
         "Normalization",
         "Embedding",
+        "PositionEmbedding",  # a learned lookup (the zoo's transformers, keras_hub)
         "PReLU",
     }
 )
