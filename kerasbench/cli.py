@@ -401,9 +401,7 @@ def _print_results(console: Any, results: list[Any], fmt: str) -> None:
     from kerasbench.report.table import notes, render_table
 
     if fmt == "table":
-        # generate points count tokens/s, the others samples/s: the title names both.
-        units = sorted({getattr(r, "throughput_unit", "samples/s") for r in results})
-        console.print(render_table(results, title=f"{' | '.join(units)} (median ±95% CI)"))
+        console.print(render_table(results))
         for note in notes(results):
             console.print(f"  {note}", highlight=False, markup=False)
     elif fmt == "markdown":

@@ -42,6 +42,22 @@ def test_grid_rows_backends_and_fastest() -> None:
     assert grid.notes == ["mnist_mlp fit on openvino: skipped: backend openvino is inference-only"]
 
 
+def test_rows_that_count_different_things_get_a_unit_column() -> None:
+    # mnist_mlp counts samples, cifar10_cnn images: one title cannot name both units,
+    # and a model without images shows "-" as its size, not 0.
+    spec = Spec(model="cifar10_cnn", backend="jax", mode="fit", batch_size=100).resolved()
+    window = spec.batch_size * spec.window_steps / 300.0
+    cnn = Result.from_worker(spec, {"status": "ok", "window_times_s": [window] * 4})
+    grid = build_grid([ok("jax", 2000.0), cnn])
+    assert grid.unit is None
+    assert grid.headers == ("model", "mode", "batch", "size", "unit")
+    assert [row.config[-2:] for row in grid.rows] == [("-", "samples/s"), ("32", "images/s")]
+    assert build_grid(RESULTS).unit == "samples/s"
+    console = Console(width=200, record=True)
+    console.print(render_table(RESULTS))
+    assert "samples/s (median ±95% CI)" in console.export_text()
+
+
 def test_markdown_marks_the_fastest_in_bold() -> None:
     text = formats.markdown(RESULTS)
     lines = text.splitlines()

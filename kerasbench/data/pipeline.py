@@ -27,10 +27,9 @@ from typing import Any
 import numpy as np
 
 from kerasbench.data.sources import Opened, Source, loader_workers
+from kerasbench.data.synthetic import MAX_ARRAY_BYTES
 from kerasbench.spec import Spec
 
-# Upper bound on the bytes of distinct in-memory batches (``arrays``); longer runs cycle.
-MAX_ARRAY_BYTES = 1 << 30
 NATIVE_LOADERS = {"tensorflow": "tf.data", "torch": "torch DataLoader", "jax": "grain"}
 
 

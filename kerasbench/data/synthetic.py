@@ -14,6 +14,9 @@ import numpy as np
 from kerasbench.models import ModelInfo
 from kerasbench.spec import Spec
 
+# Upper bound on distinct in-memory batches; longer runs cycle through them.
+MAX_ARRAY_BYTES = 1 << 30
+
 
 def make_arrays(info: ModelInfo, spec: Spec, n_batches: int) -> tuple[np.ndarray, np.ndarray]:
     """``n_batches`` global batches of inputs and their sparse labels (int32)."""
@@ -35,3 +38,11 @@ def make_arrays(info: ModelInfo, spec: Spec, n_batches: int) -> tuple[np.ndarray
 def sample_bytes(info: ModelInfo, spec: Spec) -> int:
     """Bytes of one input sample and its label (float32 or int32: 4 bytes per value)."""
     return 4 * (int(np.prod(info.input_shape(spec))) + int(np.prod(info.label_shape(spec))))
+
+
+def distinct_batches(info: ModelInfo, spec: Spec, steps: int) -> int:
+    """How many distinct batches to make for ``steps`` steps, within MAX_ARRAY_BYTES."""
+    per_sample = sample_bytes(info, spec)
+    if spec.mode == "predict":  # predict keeps every output on the host until it returns
+        per_sample += info.output_bytes(spec)
+    return max(1, min(steps, MAX_ARRAY_BYTES // (per_sample * spec.batch_size)))

@@ -131,7 +131,10 @@ def grid_markdown(results: Sequence[Result]) -> str:
             cells.append(f"**{text}**" if cell and cell.fastest else text)
         lines.append("| " + " | ".join(_md_escape(c) for c in (*row.config, *cells)) + " |")
     lines.append("")
-    lines.append("samples/s, median over timed windows ± half-width of its 95% CI; bold: fastest.")
+    lines.append(
+        f"{grid.unit or 'throughput'}, median over timed windows"
+        " ± half-width of its 95% CI; bold: fastest."
+    )
     for note in grid.notes:
         lines.append(f"- {_md_escape(note)}")
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kerasbench.backends import BACKENDS
-from kerasbench.report.labels import speed_number
+from kerasbench.report.labels import common_unit, speed_number, unit
 from kerasbench.report.pool import pool_repeats, spread_notes
 from kerasbench.result import Result
 
@@ -69,9 +69,12 @@ class Grid:
     headers: tuple[str, ...]
     rows: list[Row]
     notes: list[str]  # why points were skipped or failed
+    unit: str | None  # what every cell counts per second; None: a unit column says per row
 
 
-def _short(value: object) -> str:
+def _short(field: str, value: object) -> str:
+    if field == "image_size" and not value:  # a model that takes no images
+        return "-"
     return {"channels_last": "NHWC", "channels_first": "NCHW"}.get(str(value), str(value))
 
 
@@ -91,9 +94,12 @@ def build_grid(results: Sequence[Result]) -> Grid:
         for i, f in enumerate(ROW_FIELDS)
         if f in ("model", "mode", "batch_size") or len({str(getattr(r, f)) for r in results}) > 1
     ]
+    shared_unit = common_unit(results)
     rows: dict[tuple[str, ...], dict[str, Result]] = {}
     for r in results:
-        key = tuple(_short(getattr(r, ROW_FIELDS[i])) for i in varying)
+        key = tuple(_short(ROW_FIELDS[i], getattr(r, ROW_FIELDS[i])) for i in varying)
+        if shared_unit is None:  # rows count different things (images, samples, tokens)
+            key += (unit(r),)
         rows.setdefault(key, {})[r.backend] = r
     grid_rows = []
     notes = []
@@ -110,5 +116,5 @@ def build_grid(results: Sequence[Result]) -> Grid:
             if r.status != "ok" and r.error:
                 notes.append(f"{r.model} {r.mode} on {b}: {r.status}: {r.error}")
     notes.extend(spread_notes(results))
-    headers = tuple(ROW_HEADERS[i] for i in varying)
-    return Grid(backends, headers, grid_rows, notes)
+    headers = tuple(ROW_HEADERS[i] for i in varying) + (() if shared_unit else ("unit",))
+    return Grid(backends, headers, grid_rows, notes, shared_unit)

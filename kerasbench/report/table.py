@@ -10,8 +10,11 @@ from kerasbench.report.grid import build_grid
 from kerasbench.result import Result
 
 
-def render_table(results: Sequence[Result], title: str = "samples/s (median ±95% CI)") -> Table:
+def render_table(results: Sequence[Result], title: str | None = None) -> Table:
+    """The comparison grid; the title names the unit every cell shares (else each cell does)."""
     grid = build_grid(results)
+    if title is None:
+        title = f"{grid.unit or 'throughput'} (median ±95% CI)"
     table = Table(title=title, caption="★ fastest backend of the row")
     for header in grid.headers:
         table.add_column(header, no_wrap=True)

@@ -38,6 +38,7 @@ from kerasbench.data import synthetic
 from kerasbench.models import ModelInfo, get_model
 from kerasbench.spec import Spec
 from kerasbench.worker import measure, memory
+from kerasbench.worker import settings as explicit_settings
 from kerasbench.worker.device import describe
 
 
@@ -485,7 +486,7 @@ ENGINES: dict[str, type[Engine]] = {
 
 def run_point(spec: Spec) -> dict[str, Any]:
     """Build, compile and time one data-parallel point; returns this host's raw measurement."""
-    from kerasbench.worker.main import MAX_ARRAY_BYTES, PROTOCOL, _resolved_jit
+    from kerasbench.worker.main import PROTOCOL, _resolved_jit
 
     if spec.backend not in ENGINES:
         raise ValueError(f"backend {spec.backend} has no data-parallel engine")
@@ -494,7 +495,8 @@ def run_point(spec: Spec) -> dict[str, Any]:
     engine.start()
     import keras
 
-    keras.utils.set_random_seed(spec.seed)  # the same initial weights in every process
+    # The same initial weights in every process.
+    explicit_settings.seed(spec.seed, spec.backend)
     keras.config.set_image_data_format(spec.data_format)
     keras.mixed_precision.set_global_policy(spec.precision)
 
@@ -502,12 +504,7 @@ def run_point(spec: Spec) -> dict[str, Any]:
     if spec.device_kind == "gpu" and kind != "gpu":
         raise RuntimeError(f"backend {spec.backend} found no GPU although device_kind is gpu")
     info = get_model(spec.model)
-    per_sample = synthetic.sample_bytes(info, spec)
-    if spec.mode == "predict":  # predict keeps every output on the host until it returns
-        per_sample += info.output_bytes(spec)
-    n_distinct = max(
-        1, min(measure.total_steps(spec), MAX_ARRAY_BYTES // (per_sample * spec.batch_size))
-    )
+    n_distinct = synthetic.distinct_batches(info, spec, measure.total_steps(spec))
     imported = time.perf_counter()
     x, y = synthetic.make_arrays(info, spec, n_distinct)
     index, count = engine.process_index, engine.process_count

@@ -36,8 +36,6 @@ from kerasbench.worker import settings as explicit_settings
 from kerasbench.worker.device import describe
 
 PROTOCOL = 1
-# Upper bound on distinct in-memory batches; longer runs cycle through them.
-MAX_ARRAY_BYTES = 1 << 30
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
@@ -62,17 +60,12 @@ def run_point(spec: Spec) -> dict[str, Any]:
             f"backend {spec.backend} found no GPU although device_kind is gpu "
             "(check the driver, the framework's CUDA build and CUDA_VISIBLE_DEVICES)"
         )
-    keras.utils.set_random_seed(spec.seed)
+    explicit_settings.seed(spec.seed, spec.backend)
     keras.config.set_image_data_format(spec.data_format)
     applied = explicit_settings.apply(spec)  # TF32, XLA auto-clustering, precision policy
 
     info = get_model(spec.model)
-    per_sample = synthetic.sample_bytes(info, spec)
-    if spec.mode == "predict":  # predict keeps every output on the host until it returns
-        per_sample += info.output_bytes(spec)
-    n_distinct = max(
-        1, min(measure.total_steps(spec), MAX_ARRAY_BYTES // (per_sample * spec.batch_size))
-    )
+    n_distinct = synthetic.distinct_batches(info, spec, measure.total_steps(spec))
     imported = time.perf_counter()
     fed = None
     if inputs.uses_pipeline(spec):  # a real dataset, a loader, or input_only

@@ -11,9 +11,36 @@ result's ``settings`` records what was set.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from kerasbench.spec import Spec
+
+
+def seed(value: int, backend: str) -> None:
+    """``keras.utils.set_random_seed``, without importing TensorFlow into other backends' workers.
+
+    Keras also seeds ``tf.random`` whenever TensorFlow is installed (for tf.data
+    shuffling), which imports TensorFlow into a JAX or PyTorch worker: ~3 s of
+    start-up and a few hundred MB of resident memory that the point does not
+    use and that would count in its peak host memory. Outside a TensorFlow
+    worker nothing here runs TensorFlow, so that one step is skipped; anything
+    that touches ``tf`` later still imports it as usual.
+    """
+    import keras
+
+    if backend == "tensorflow" or "tensorflow" in sys.modules:
+        keras.utils.set_random_seed(value)
+        return
+    from keras.src.utils import module_utils  # Keras' lazy handle on TensorFlow
+
+    lazy_tf = module_utils.tensorflow
+    known = lazy_tf._available
+    lazy_tf._available = False  # read by set_random_seed only, restored below
+    try:
+        keras.utils.set_random_seed(value)
+    finally:
+        lazy_tf._available = known
 
 
 def apply(spec: Spec) -> dict[str, Any]:
