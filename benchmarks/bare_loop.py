@@ -3,6 +3,11 @@
 A hand-written train_on_batch loop on the classic CIFAR-10 CNN, written
 without kerasbench, as the reference that harness_overhead.py compares
 kerasbench against. Prints one JSON line: {"samples_per_sec": ...}.
+
+It feeds what a kerasbench worker feeds: a distinct batch for every step
+(kerasbench makes 1 + warmup + steps batches and slices them in turn), not one
+batch over and over, which stays in the CPU caches and so can be faster by
+itself. The comparison is of harnesses, so the data must be the same.
 """
 
 import json
@@ -36,13 +41,14 @@ def main() -> None:
     )
     model.compile(optimizer=keras.optimizers.SGD(0.01), loss="sparse_categorical_crossentropy")
     rng = np.random.default_rng(0)
-    x = rng.random((batch, 32, 32, 3), dtype=np.float32)
-    y = rng.integers(0, 10, size=(batch,), dtype=np.int32)
-    for _ in range(1 + warmup):
-        model.train_on_batch(x, y)
+    n = 1 + warmup + steps
+    x = rng.random((n * batch, 32, 32, 3), dtype=np.float32)
+    y = rng.integers(0, 10, size=(n * batch,), dtype=np.int32)
+    for i in range(1 + warmup):
+        model.train_on_batch(x[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch])
     start = time.perf_counter()
-    for _ in range(steps):
-        model.train_on_batch(x, y)  # returns host values: each step ends synchronised
+    for i in range(1 + warmup, n):  # returns host values: each step ends synchronised
+        model.train_on_batch(x[i * batch : (i + 1) * batch], y[i * batch : (i + 1) * batch])
     elapsed = time.perf_counter() - start
     print(json.dumps({"samples_per_sec": batch * steps / elapsed}))
 

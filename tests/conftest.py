@@ -28,6 +28,16 @@ def backend_params(names: tuple[str, ...] = KERAS3_BACKENDS) -> list[object]:
     return [pytest.param(n, marks=needs_backend(n), id=n) for n in names]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_peak_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the tests' matmul peaks out of the user's cache.
+
+    Tests run many workers side by side, so a peak measured during them is low
+    and, cached in ~/.cache/kerasbench, would inflate the MFU of the user's later runs.
+    """
+    os.environ["KERASBENCH_CACHE"] = str(tmp_path_factory.mktemp("peak_cache"))
+
+
 @pytest.fixture
 def results_db(tmp_path: Path) -> Path:
     return tmp_path / "results.db"

@@ -266,7 +266,7 @@ def test_two_hosts_on_localhost(tmp_path, backend) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", backend_params())
 def test_host_that_never_joins_fails_the_point_in_time(tmp_path, backend) -> None:
-    timeout = 30
+    timeout = 20
     started = time.monotonic()
     host0 = _host(tmp_path, 0, _point(backend, 2, timeout=timeout))
     output = host0.communicate(timeout=timeout + 120)[0]
