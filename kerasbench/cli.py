@@ -619,9 +619,21 @@ COMMANDS = {
 }
 
 
+def _stacks_on_sigusr1() -> None:
+    """`kill -USR1 PID` prints every thread's stack to stderr: where a stuck run is stuck."""
+    import faulthandler
+    import signal
+
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from kerasbench.spec import SpecError
     from kerasbench.store import StoreError
+
+    if argv is None:  # run as a program, not called by a test or a script
+        _stacks_on_sigusr1()
 
     try:
         args = build_parser().parse_args(argv)

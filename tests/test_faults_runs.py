@@ -87,6 +87,29 @@ def workers_under(folder: Path) -> list[int]:
     return found
 
 
+def hanging(folder: Path) -> bool:
+    """Whether a worker under ``folder`` is running and has begun its injected hang."""
+    for log in folder.glob("kerasbench-*/worker.log"):
+        try:
+            if b"injecting fault 'hang'" in log.read_bytes():
+                return bool(workers_under(folder))
+        except OSError:  # the point ended and its folder went away
+            continue
+    return False
+
+
+def communicate_or_show_stacks(proc: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """proc.communicate(); if it does not end in time, fail with the CLI's thread stacks."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGUSR1)  # the CLI's faulthandler prints every thread's stack
+        time.sleep(2)
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"kerasbench did not exit within {timeout} s; its stacks:\n{err[-6000:]}")
+
+
 def wait_for(predicate, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -124,9 +147,9 @@ def test_signal_stops_the_run_keeps_results_and_resume_finishes_it(tmp_path: Pat
         tmp_path, "run", "--suite", str(suite), "--results", str(db), fault="crash@0;hang@1"
     )
     wait_for(lambda: saved_count(db) == 1, 120, "the first result")
-    wait_for(lambda: workers_under(tmp_path), 60, "the hanging worker")
+    wait_for(lambda: hanging(tmp_path), 60, "the hanging worker")
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    out, err = communicate_or_show_stacks(proc, 60)
     assert proc.returncode == 128 + sig, err
     assert f"interrupted ({signal.Signals(sig).name})" in err
     assert "Traceback" not in err
