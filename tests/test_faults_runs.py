@@ -57,7 +57,14 @@ def start_cli(tmp_path: Path, *args: str, fault: str | None = None) -> subproces
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell starts background jobs with SIGINT ignored, and kerasbench keeps an ignored
+        # signal ignored (as nohup expects); the CLI under test gets the default instead.
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def saved_count(db: Path) -> int:
