@@ -11,7 +11,7 @@ from kerasbench.result import Result
 
 
 def render_table(results: Sequence[Result], title: str | None = None) -> Table:
-    """The comparison grid; the title names the unit every cell shares (else each cell does)."""
+    """The comparison grid; the title names the unit every cell shares (else a unit column does)."""
     grid = build_grid(results)
     if title is None:
         title = f"{grid.unit or 'throughput'} (median ±95% CI)"
