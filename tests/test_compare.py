@@ -95,6 +95,7 @@ def test_repeats_are_pooled_per_side() -> None:
     new = [make_result(0.013, seed=10 + s, run_id="run2", repeat=s) for s in range(3)]
     point = compare.compare(base, new).points[0]
     assert point.verdict == compare.REGRESSION
+    assert point.method == compare.BY_PROCESSES and point.processes == (3, 3)
     pooled = pool_repeats(base)
     assert len(pooled) == 1 and pooled[0].repeats_pooled == 3 and pooled[0].n_windows == 60
 
@@ -148,3 +149,32 @@ def test_cli_bad_inputs_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert "junk.json: neither a results store nor a JSON export" in capsys.readouterr().err
     assert main(["compare", str(base), str(base), "--threshold", "lots"]) == 2
     assert main(["compare", str(base)]) == 2
+
+
+def test_processes_not_windows_are_the_unit_when_both_sides_repeat() -> None:
+    """Two runs of one point whose processes differ by several % (as on a shared VM).
+
+    Each process's windows agree to 1%, so a test over pooled windows calls the
+    ~7% lower median of NEW a significant regression; the processes overlap, so
+    over processes it is no change.
+    """
+    base_speeds, new_speeds = (1.00, 1.00, 1.09), (1.07, 1.07, 0.99)
+    base = [make_result(0.010 * f, seed=s, repeat=s) for s, f in enumerate(base_speeds)]
+    new = [
+        make_result(0.010 * f, seed=10 + s, run_id="run2", repeat=s)
+        for s, f in enumerate(new_speeds)
+    ]
+    point = compare.compare(base, new).points[0]
+    assert point.method == compare.BY_PROCESSES
+    assert point.ratio < 0.95
+    assert point.p_value >= 0.05 and point.verdict == compare.NO_CHANGE
+    assert point.ratio_ci[0] < 0.95 < 1.0 < point.ratio_ci[1]
+
+    single = compare.compare(base[:1], new[:1])  # one process a side: windows only
+    assert single.points[0].method == compare.BY_WINDOWS
+    assert single.points[0].verdict == compare.REGRESSION
+    text = "\n".join(compare.format_lines(single))
+    assert " 1:1 " in text and "one process on a side" in text and "--repeats 3" in text
+    assert "one process on a side" not in "\n".join(
+        compare.format_lines(compare.compare(base, new))
+    )

@@ -10,7 +10,12 @@ import pytest
 from kerasbench import stats
 from kerasbench.result import Result
 from kerasbench.spec import Spec
-from kerasbench.stats import WindowStats, bootstrap_median_ci, coefficient_of_variation
+from kerasbench.stats import (
+    WindowStats,
+    bootstrap_median_ci,
+    coefficient_of_variation,
+    grouped_ratio_test,
+)
 
 
 def test_bootstrap_ci_covers_the_median_and_narrows_with_more_windows() -> None:
@@ -236,3 +241,24 @@ def test_pooled_stats_separate_between_and_within_process_spread() -> None:
     single = stats.bootstrap_median_ci([v for g in groups for v in g])
     assert pooled.ci_high_s - pooled.ci_low_s > single[1] - single[0]
     assert pooled.median_s == pytest.approx(statistics.median([v for g in groups for v in g]))
+
+
+def test_grouped_ratio_test_sees_spread_between_processes() -> None:
+    rng = random.Random(5)
+
+    def process(level: float) -> list[float]:
+        return [rng.gauss(level, 0.005 * level) for _ in range(20)]
+
+    same = [process(1.0), process(1.0), process(1.0)]
+    ratio, low, high, p = grouped_ratio_test(same, [process(1.0) for _ in range(3)])
+    assert low < ratio < high and low < 1 < high and p > 0.05
+    # Every NEW process 20% slower: significant, and the CI holds the true 1/1.2.
+    ratio, low, high, p = grouped_ratio_test(same, [process(1.2) for _ in range(3)])
+    assert ratio == pytest.approx(1 / 1.2, rel=0.01) and low < 1 / 1.2 < high < 1
+    assert p < 0.01
+    # Processes that disagree by +-8% widen the CI well past the windows' 0.5%.
+    spread = [process(0.92), process(1.0), process(1.08)]
+    _, low, high, p = grouped_ratio_test(spread, [process(0.92), process(1.0), process(1.08)])
+    assert high - low > 0.08 and p > 0.05
+    with pytest.raises(ValueError):
+        grouped_ratio_test([], same)

@@ -4,18 +4,25 @@ Points are matched by ``Result.point_key`` (model, backend, mode, batch,
 precision, ... : the same work). For each matched point:
 
 - ratio = NEW throughput / BASE throughput = median(BASE step time) /
-  median(NEW step time), with a 95% bootstrap CI resampling both sides' windows;
-- p = two-sided Mann-Whitney U test on the per-step window times;
+  median(NEW step time), over every window of every process of a side;
+- its 95% CI and the p-value depend on how many processes (``--repeats``)
+  measured each side:
+  * both sides two or more: a two-level bootstrap (processes, then windows
+    within them; ``stats.grouped_ratio_test``), so the spread between
+    processes is in the CI and in p. This is the sound test for a gate:
+    on a shared machine two processes of the same point differ by 5-10%
+    while each one's windows agree to 1-2%.
+  * otherwise: a bootstrap over windows and a two-sided Mann-Whitney U test
+    on the window times. Between-process spread is unknown then, so p only
+    says that these two processes differ; the line says so
+    (``method`` "windows");
 - verdict: "regression" if ratio < 1 - threshold and p < alpha;
   "improvement" if ratio > 1 + threshold and p < alpha; "no change" otherwise;
   "not comparable" when a side has no measurement or fewer than
   ``MIN_WINDOWS`` windows.
 
-Windows of several repeats are pooled per side. The U test treats every
-window as independent, so it overstates significance when processes differ
-more than windows do; the threshold guards against that (a significant but
-small difference is "no change"). Results from different hosts, devices or
-library versions are compared but marked.
+Results from different hosts, devices or library versions are compared but
+marked.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from pathlib import Path
 
 from kerasbench.report.pool import step_times_s
 from kerasbench.result import Result
-from kerasbench.stats import mann_whitney_u, median, throughput_ratio_ci
+from kerasbench.stats import grouped_ratio_test, mann_whitney_u, median, throughput_ratio_ci
 
 REGRESSION, IMPROVEMENT, NO_CHANGE, NOT_COMPARABLE = (
     "regression",
@@ -36,6 +43,8 @@ REGRESSION, IMPROVEMENT, NO_CHANGE, NOT_COMPARABLE = (
     "not comparable",
 )
 MIN_WINDOWS = 3
+# How the CI and p were found: over processes (repeats on both sides) or over windows.
+BY_PROCESSES, BY_WINDOWS = "processes", "windows"
 # Fields that, when they differ, make a comparison mixed: (field, how to name it).
 MARKED_FIELDS = (
     ("hostname", "host"),
@@ -66,6 +75,8 @@ class PointComparison:
     ratio_ci: tuple[float, float] | None = None
     p_value: float | None = None
     reason: str | None = None  # why not comparable
+    method: str | None = None  # BY_PROCESSES or BY_WINDOWS
+    processes: tuple[int, int] = (0, 0)  # ok processes (repeats) on each side
     marks: tuple[str, ...] = ()  # e.g. "keras 3.15.1 -> 3.16.0"
 
 
@@ -119,16 +130,24 @@ def compare_point(
         "batch_size": first.batch_size,
         "marks": _marks(base, new),
     }
-    base_t = [t for r in base if r.status == "ok" for t in step_times_s(r)]
-    new_t = [t for r in new if r.status == "ok" for t in step_times_s(r)]
+    base_g = [step_times_s(r) for r in base if r.status == "ok" and r.window_times_s]
+    new_g = [step_times_s(r) for r in new if r.status == "ok" and r.window_times_s]
+    base_t = [t for g in base_g for t in g]
+    new_t = [t for g in new_g for t in g]
+    common["processes"] = (len(base_g), len(new_g))
     for side, times, results in (("base", base_t, base), ("new", new_t, new)):
         if len(times) < MIN_WINDOWS:
             statuses = ", ".join(sorted({r.status for r in results}))
             why = f"{side}: {len(times)} timed windows ({statuses}); needs {MIN_WINDOWS}"
             return PointComparison(verdict=NOT_COMPARABLE, reason=why, **common)
     batch = first.batch_size
-    ratio, low, high = throughput_ratio_ci(base_t, new_t)
-    _, p = mann_whitney_u(base_t, new_t)
+    if len(base_g) >= 2 and len(new_g) >= 2:
+        method = BY_PROCESSES
+        ratio, low, high, p = grouped_ratio_test(base_g, new_g)
+    else:
+        method = BY_WINDOWS
+        ratio, low, high = throughput_ratio_ci(base_t, new_t)
+        _, p = mann_whitney_u(base_t, new_t)
     verdict = NO_CHANGE
     if p < alpha and ratio < 1 - threshold:
         verdict = REGRESSION
@@ -141,6 +160,7 @@ def compare_point(
         ratio=ratio,
         ratio_ci=(low, high),
         p_value=p,
+        method=method,
         **common,
     )
 
@@ -205,8 +225,8 @@ def parse_threshold(text: str) -> float:
 def format_lines(comparison: Comparison) -> list[str]:
     """The comparison as plain text lines (for terminals and CI logs)."""
     lines = [
-        f"{'model':<16} {'backend':<11} {'mode':<15} {'batch':>5} {'base/s':>10} {'new/s':>10}"
-        f" {'ratio [95% CI]':>22} {'p':>8}  verdict"
+        f"{'model':<16} {'backend':<11} {'mode':<15} {'batch':>5} {'procs':>5} {'base/s':>10}"
+        f" {'new/s':>10} {'ratio [95% CI]':>22} {'p':>8}  verdict"
     ]
     for p in comparison.points:
         if p.ratio is None:
@@ -219,8 +239,10 @@ def format_lines(comparison: Comparison) -> list[str]:
                 f" {p.p_value:>8.2g}"
             )
         verdict = p.verdict + (f" ({p.reason})" if p.reason else "")
+        procs = f"{p.processes[0]}:{p.processes[1]}"
         lines.append(
-            f"{p.model:<16} {p.backend:<11} {p.mode:<15} {p.batch_size:>5} {numbers}  {verdict}"
+            f"{p.model:<16} {p.backend:<11} {p.mode:<15} {p.batch_size:>5} {procs:>5} {numbers}"
+            f"  {verdict}"
         )
         lines.extend(f"    ! {mark}" for mark in p.marks)
     for side, results in (("base", comparison.only_base), ("new", comparison.only_new)):
@@ -238,6 +260,13 @@ def format_lines(comparison: Comparison) -> list[str]:
         + ", ".join(f"{n} {v}" for v, n in counts.items())
         + f" (threshold {comparison.threshold:.1%}, alpha {comparison.alpha:g})"
     )
+    by_windows = sum(p.method == BY_WINDOWS for p in comparison.points)
+    if by_windows:
+        lines.append(
+            f"{by_windows} point(s) had one process on a side (procs): their CI and p see only "
+            "the noise between windows, not the 5-10% by which two processes of one point can "
+            "differ on a shared machine; for a gate, measure both sides with --repeats 3"
+        )
     return lines
 
 

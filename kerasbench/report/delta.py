@@ -1,8 +1,9 @@
 """Results against a baseline, point by point, as the HTML and PNG reports show them.
 
 The statistics are those of ``report.compare`` (the ``kerasbench compare``
-command): a throughput ratio with its bootstrap CI and a Mann-Whitney U test on
-the window times; a change counts when it is beyond the threshold and
+command): a throughput ratio with its bootstrap CI and a p-value (over
+processes when both sides ran ``--repeats`` 2 or more, else a Mann-Whitney U
+test over windows); a change counts when it is beyond the threshold and
 significant. This module only turns its verdicts into one ``Change`` per
 current point, and names what ``compare`` leaves "not comparable": a point
 that broke (measured before, not now), was fixed, still fails, or is new.
@@ -18,7 +19,7 @@ from kerasbench.report.pool import pool_repeats
 from kerasbench.result import Result
 
 THRESHOLD = 0.05  # relative change below which a difference is not reported
-ALPHA = 0.05  # significance level of the U test
+ALPHA = 0.05  # significance level of compare's test
 
 VERDICTS = (
     "regression",
@@ -108,6 +109,7 @@ def compare_results(
 def rule(threshold: float = THRESHOLD, alpha: float = ALPHA) -> str:
     """When a change counts, in words, for captions."""
     return (
-        f"A change counts when the throughput moved beyond ±{threshold:.0%} and the window "
-        f"times differ significantly (Mann-Whitney U, p < {alpha:g})."
+        f"A change counts when the throughput moved beyond ±{threshold:.0%} and significantly "
+        f"(p < {alpha:g}: over processes where both sides have repeats, else a Mann-Whitney U "
+        "test over windows, which cannot see the spread between processes)."
     )
