@@ -5,7 +5,14 @@ runs cifar10_cnn train_on_batch through kerasbench (``launch.run_point``, a
 fresh worker each time) and through a bare hand-written loop
 (``bare_loop.py``, also a fresh process), alternating the two so that drifts
 in machine load hit both alike. Prints the median throughput of each and
-the median of the per-round ratios (kerasbench / bare); the target is >= 0.98.
+the median of the per-round ratios (kerasbench / bare) with a 95% bootstrap CI
+over rounds, and the ratio of each side's best run; the target is >= 0.98.
+
+On a shared VM two processes of the same loop differ by 5-10% (other tenants
+take CPU time: the steal column, the hypervisor's share of the machine's CPU
+time during the runs). That noise only ever slows a run down, while the
+harness's own cost is in every run, so the best-of ratio is the steadier
+figure when steal is high; the CI says how well the rounds pin the median.
 """
 
 from __future__ import annotations
@@ -19,15 +26,18 @@ import sys
 from pathlib import Path
 
 from kerasbench import backends
-from kerasbench.envinfo import collect
+from kerasbench.envinfo import collect, cpu_times, steal_fraction
 from kerasbench.launch import run_point
 from kerasbench.spec import Spec
+from kerasbench.stats import bootstrap_median_ci
 
 HERE = Path(__file__).resolve().parent
 
 
-def bare(backend: str, batch: int, steps: int, warmup: int) -> float:
+def bare(backend: str, batch: int, steps: int, warmup: int) -> tuple[float, float | None]:
+    """(samples/s, steal) of the bare loop in a fresh process."""
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    before = cpu_times()
     out = subprocess.run(
         [sys.executable, str(HERE / "bare_loop.py"), str(batch), str(steps), str(warmup)],
         env=env,
@@ -35,10 +45,14 @@ def bare(backend: str, batch: int, steps: int, warmup: int) -> float:
         text=True,
         check=True,
     ).stdout
-    return json.loads(out.strip().splitlines()[-1])["samples_per_sec"]
+    steal = steal_fraction(before, cpu_times())
+    return json.loads(out.strip().splitlines()[-1])["samples_per_sec"], steal
 
 
-def through_kerasbench(backend: str, batch: int, steps: int, warmup: int) -> float:
+def through_kerasbench(
+    backend: str, batch: int, steps: int, warmup: int
+) -> tuple[float, float | None]:
+    """(samples/s, steal) as kerasbench reports the point."""
     spec = Spec(
         model="cifar10_cnn",
         backend=backend,
@@ -51,7 +65,7 @@ def through_kerasbench(backend: str, batch: int, steps: int, warmup: int) -> flo
     result = run_point(spec, collect())
     if result.status != "ok" or result.samples_per_sec is None:
         raise RuntimeError(f"{backend}: {result.status}: {result.error}")
-    return result.samples_per_sec
+    return result.samples_per_sec, result.cpu_steal_fraction
 
 
 def main() -> None:
@@ -63,22 +77,27 @@ def main() -> None:
     parser.add_argument("--backends", default=",".join(backends.installed_backends(True)))
     args = parser.parse_args()
     print(
-        f"{'backend':<11} {'kerasbench':>12} {'bare loop':>12} {'ratio':>7}"
-        "   (samples/s, medians over rounds; ratio: median of the rounds' ratios)"
+        f"{'backend':<11} {'kerasbench':>10} {'bare loop':>10} {'ratio [95% CI]':>22}"
+        f" {'best/best':>9} {'steal':>6}"
+        "   (samples/s: medians over rounds; ratio: median of the rounds' ratios)"
     )
     for backend in args.backends.split(","):
-        ours, theirs = [], []
+        ours, theirs, steals = [], [], []
         for _ in range(args.rounds):
-            ours.append(through_kerasbench(backend, args.batch, args.steps, args.warmup))
-            theirs.append(bare(backend, args.batch, args.steps, args.warmup))
+            for side, run in ((ours, through_kerasbench), (theirs, bare)):
+                speed, steal = run(backend, args.batch, args.steps, args.warmup)
+                side.append(speed)
+                steals.append(steal or 0.0)
         # Each round's two runs are neighbours in time, so their ratio cancels most of
         # the machine's drift between rounds.
         ratios = [k / b for k, b in zip(ours, theirs, strict=True)]
+        low, high = bootstrap_median_ci(ratios)
+        ratio = f"{statistics.median(ratios):.3f} [{low:.3f}, {high:.3f}]"
         k, b = statistics.median(ours), statistics.median(theirs)
         each = " ".join(f"{r:.3f}" for r in ratios)
         print(
-            f"{backend:<11} {k:>12.1f} {b:>12.1f} {statistics.median(ratios):>7.3f}"
-            f"   rounds: {each}",
+            f"{backend:<11} {k:>10.1f} {b:>10.1f} {ratio:>22} {max(ours) / max(theirs):>9.3f}"
+            f" {statistics.median(steals):>6.1%}   rounds: {each}",
             flush=True,
         )
 

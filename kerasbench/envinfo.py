@@ -54,6 +54,40 @@ def usable_cpus() -> int:
         return os.cpu_count() or 1
 
 
+@dataclass(frozen=True)
+class CpuTimes:
+    """The whole machine's CPU time since boot, all cores, in clock ticks (/proc/stat)."""
+
+    steal: int  # time the hypervisor ran other guests while this one wanted the CPU
+    total: int
+
+
+def cpu_times() -> CpuTimes | None:
+    """This machine's CPU times now; None where there is no /proc/stat (not Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    # user nice system idle iowait irq softirq steal; guest time is already in user and nice.
+    ticks = [int(v) for v in fields[1:9]]
+    return CpuTimes(steal=ticks[7] if len(ticks) > 7 else 0, total=sum(ticks))
+
+
+def steal_fraction(before: CpuTimes | None, after: CpuTimes | None) -> float | None:
+    """Share of the machine's CPU time taken by the hypervisor between two readings.
+
+    On a virtual machine whose host is oversubscribed, other tenants' work
+    shows up here, and a benchmark running meanwhile is slowed by it; 0 on
+    bare metal. None when either reading is missing or no time passed.
+    """
+    if before is None or after is None or after.total <= before.total:
+        return None
+    return max(0.0, (after.steal - before.steal) / (after.total - before.total))
+
+
 def memory_bytes() -> int | None:
     try:
         for line in Path("/proc/meminfo").read_text(encoding="utf-8").splitlines():

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasbench import axes, backends, parallel, procs
-from kerasbench.envinfo import HostInfo
+from kerasbench.envinfo import HostInfo, cpu_times, steal_fraction
 from kerasbench.legacy import launch as legacy_launch
 from kerasbench.result import Result
 from kerasbench.spec import Spec
@@ -147,7 +147,7 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
         )
         (tmpdir / "keras_home").mkdir()
         spec_path.write_text(json.dumps({"protocol": 1, "spec": spec.to_dict()}), "utf-8")
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), cpu_times()
         # Marks every process of this point, so that strays outside its group are found too.
         token = procs.new_token()
         env = {**worker_env(spec, tmpdir / "keras_home"), procs.POINT_ENV: token}
@@ -167,6 +167,7 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
             except subprocess.TimeoutExpired:
                 procs.dump_stacks(proc.pid)  # where it hung goes into the stderr tail
                 _kill_group(proc)
+                common["cpu_steal_fraction"] = steal_fraction(cpu_before, cpu_times())
                 return Result.from_spec(
                     spec,
                     "timeout",
@@ -182,6 +183,7 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
                 # Anything the worker started and left behind goes with it.
                 procs.reap(proc.pid, token)
         duration = time.perf_counter() - started
+        common["cpu_steal_fraction"] = steal_fraction(cpu_before, cpu_times())
         raw: dict[str, Any] | None = None
         if result_path.exists():
             try:

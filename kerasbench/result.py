@@ -91,6 +91,9 @@ class Result:
     git_commit: str | None = None
     started_at: str | None = None
     duration_s: float | None = None  # wall time of the whole worker process
+    # share of the machine's CPU time the hypervisor gave other tenants while the worker
+    # ran (Linux steal time; 0 on bare metal): a VM's noisy neighbours, in one figure
+    cpu_steal_fraction: float | None = None
     run_id: str | None = None
     stderr_tail: str | None = None
     num_hosts: int = 1  # ``devices`` is per host

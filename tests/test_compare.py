@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kerasbench.report import compare
-from kerasbench.report.pool import pool_repeats
+from kerasbench.report.pool import pool_repeats, spread_notes
 from kerasbench.result import Result
 from kerasbench.spec import Spec
 from kerasbench.store import Store
@@ -178,3 +178,15 @@ def test_processes_not_windows_are_the_unit_when_both_sides_repeat() -> None:
     assert "one process on a side" not in "\n".join(
         compare.format_lines(compare.compare(base, new))
     )
+
+
+def test_cpu_steal_is_marked_and_noted() -> None:
+    base = [make_result(0.010, seed=1, cpu_steal_fraction=0.001)]
+    new = [make_result(0.011, seed=2, cpu_steal_fraction=0.16)]
+    point = compare.compare(base, new).points[0]
+    assert "cpu steal (other tenants of this VM's host): 0% -> 16%" in point.marks
+    quiet = compare.compare(base, [make_result(0.010, seed=2, cpu_steal_fraction=0.004)])
+    assert quiet.points[0].marks == ()
+    notes = spread_notes(pool_repeats(new))
+    assert any("gave 16% of this machine's CPU time to other tenants" in n for n in notes)
+    assert not spread_notes(pool_repeats(base))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import random
 import statistics
+from pathlib import Path
 
 import pytest
 
 from kerasbench import stats
+from kerasbench.envinfo import CpuTimes, cpu_times, steal_fraction
 from kerasbench.result import Result
 from kerasbench.spec import Spec
 from kerasbench.stats import (
@@ -262,3 +264,14 @@ def test_grouped_ratio_test_sees_spread_between_processes() -> None:
     assert high - low > 0.08 and p > 0.05
     with pytest.raises(ValueError):
         grouped_ratio_test([], same)
+
+
+def test_steal_fraction_from_cpu_times() -> None:
+    before, after = CpuTimes(steal=100, total=10_000), CpuTimes(steal=260, total=11_000)
+    assert steal_fraction(before, after) == pytest.approx(0.16)
+    assert steal_fraction(None, after) is None and steal_fraction(after, after) is None
+    now = cpu_times()
+    if Path("/proc/stat").exists():
+        assert now is not None and 0 <= now.steal <= now.total
+    else:
+        assert now is None

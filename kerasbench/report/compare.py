@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kerasbench.report.pool import step_times_s
+from kerasbench.report.pool import STEAL_NOTE, step_times_s
 from kerasbench.result import Result
 from kerasbench.stats import grouped_ratio_test, mann_whitney_u, median, throughput_ratio_ci
 
@@ -114,6 +114,14 @@ def _marks(base: Sequence[Result], new: Sequence[Result]) -> tuple[str, ...]:
         after = sorted({str(getattr(r, name)) for r in new if getattr(r, name) is not None})
         if before and after and before != after:
             marks.append(f"different {title}: {', '.join(before)} -> {', '.join(after)}")
+    # A VM's neighbours: a side measured while the hypervisor took CPU time is suspect.
+    steal = [
+        max((r.cpu_steal_fraction for r in side if r.cpu_steal_fraction is not None), default=None)
+        for side in (base, new)
+    ]
+    if any(s is not None and s >= STEAL_NOTE for s in steal):
+        shown = ["?" if s is None else f"{s:.0%}" for s in steal]
+        marks.append(f"cpu steal (other tenants of this VM's host): {shown[0]} -> {shown[1]}")
     return tuple(marks)
 
 

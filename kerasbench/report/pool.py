@@ -12,9 +12,13 @@ from __future__ import annotations
 import dataclasses
 import statistics
 from collections.abc import Sequence
+from typing import Any
 
 from kerasbench.result import Result
 from kerasbench.stats import PooledStats
+
+# Steal time (see Result.cpu_steal_fraction) from which a report warns about a point.
+STEAL_NOTE = 0.02
 
 
 def step_times_s(result: Result) -> list[float]:
@@ -39,7 +43,7 @@ def pool(group: Sequence[Result]) -> Result:
         values = [getattr(r, name) for r in ok if getattr(r, name) is not None]
         return statistics.median(values) if values else None
 
-    def peak(name: str) -> int | None:
+    def max_or_none(name: str) -> Any:
         values = [getattr(r, name) for r in ok if getattr(r, name) is not None]
         return max(values) if values else None
 
@@ -59,8 +63,8 @@ def pool(group: Sequence[Result]) -> Result:
         samples_per_sec_ci=(batch / stats.ci_high_s, batch / stats.ci_low_s),
         time_to_first_step_s=med("time_to_first_step_s"),
         compile_time_s=med("compile_time_s"),
-        peak_host_memory_bytes=peak("peak_host_memory_bytes"),
-        peak_device_memory_bytes=peak("peak_device_memory_bytes"),
+        peak_host_memory_bytes=max_or_none("peak_host_memory_bytes"),
+        peak_device_memory_bytes=max_or_none("peak_device_memory_bytes"),
         first_window_ratio=med("first_window_ratio"),
         first_window_step_ms=med("first_window_step_ms"),
         settled=all(settled) if settled else None,
@@ -68,6 +72,7 @@ def pool(group: Sequence[Result]) -> Result:
         achieved_tflops=achieved,
         mfu=achieved / first.peak_tflops if achieved and first.peak_tflops else None,
         duration_s=sum(r.duration_s or 0.0 for r in ok),
+        cpu_steal_fraction=max_or_none("cpu_steal_fraction"),
         repeats_pooled=stats.n_processes,
         between_process_cv=stats.between_cv,
         within_process_cv=stats.within_cv,
@@ -97,6 +102,12 @@ def spread_notes(results: Sequence[Result]) -> list[str]:
                 f"{where}: MFU {r.mfu:.0%} exceeds the cached matmul peak, which was likely "
                 "measured on a busy machine; delete peak_flops.json in $KERASBENCH_CACHE "
                 "(default ~/.cache/kerasbench) to measure it again"
+            )
+        if r.cpu_steal_fraction is not None and r.cpu_steal_fraction >= STEAL_NOTE:
+            notes.append(
+                f"{where}: the hypervisor gave {r.cpu_steal_fraction:.0%} of this machine's CPU "
+                "time to other tenants while it ran (steal time), so its speed depends on "
+                "their load and may not repeat"
             )
         if r.settled is False:
             notes.append(
