@@ -4,15 +4,17 @@ How much does measuring through kerasbench cost? For each installed backend,
 runs cifar10_cnn train_on_batch through kerasbench (``launch.run_point``, a
 fresh worker each time) and through a bare hand-written loop
 (``bare_loop.py``, also a fresh process), alternating the two so that drifts
-in machine load hit both alike. Prints the median throughput of each and
-the median of the per-round ratios (kerasbench / bare) with a 95% bootstrap CI
-over rounds, and the ratio of each side's best run; the target is >= 0.98.
+in machine load hit both alike, and alternating which goes first in a round.
+Prints the median throughput of each, the median of the per-round ratios
+(kerasbench / bare) with a 95% bootstrap CI over rounds, and the ratio of each
+side's best run; the target is >= 0.98.
 
-On a shared VM two processes of the same loop differ by 5-10% (other tenants
-take CPU time: the steal column, the hypervisor's share of the machine's CPU
-time during the runs). That noise only ever slows a run down, while the
-harness's own cost is in every run, so the best-of ratio is the steadier
-figure when steal is high; the CI says how well the rounds pin the median.
+On a shared VM two processes of the same loop differ by 5-10%: other tenants
+of the host take CPU time (the steal column: the hypervisor's share of the
+machine's CPU time during the runs) or, invisibly, share its caches and memory
+bandwidth. That noise only ever slows a run down, while the harness's own cost
+is in every run, so the best-of ratio is the steadier figure on a noisy
+machine; the CI says how well the rounds pin the median.
 """
 
 from __future__ import annotations
@@ -83,8 +85,11 @@ def main() -> None:
     )
     for backend in args.backends.split(","):
         ours, theirs, steals = [], [], []
-        for _ in range(args.rounds):
-            for side, run in ((ours, through_kerasbench), (theirs, bare)):
+        for i in range(args.rounds):
+            order = [(ours, through_kerasbench), (theirs, bare)]
+            # Which runs first alternates (ABBA...), so that an effect of running second
+            # (the machine's state after a process of the same kind) cancels out.
+            for side, run in order if i % 2 == 0 else order[::-1]:
                 speed, steal = run(backend, args.batch, args.steps, args.warmup)
                 side.append(speed)
                 steals.append(steal or 0.0)
