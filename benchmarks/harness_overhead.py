@@ -92,7 +92,8 @@ def main() -> None:
             for side, run in order if i % 2 == 0 else order[::-1]:
                 speed, steal = run(backend, args.batch, args.steps, args.warmup)
                 side.append(speed)
-                steals.append(steal or 0.0)
+                if steal is not None:  # None off Linux
+                    steals.append(steal)
         # Each round's two runs are neighbours in time, so their ratio cancels most of
         # the machine's drift between rounds.
         ratios = [k / b for k, b in zip(ours, theirs, strict=True)]
@@ -102,7 +103,7 @@ def main() -> None:
         each = " ".join(f"{r:.3f}" for r in ratios)
         print(
             f"{backend:<11} {k:>10.1f} {b:>10.1f} {ratio:>22} {max(ours) / max(theirs):>9.3f}"
-            f" {statistics.median(steals):>6.1%}   rounds: {each}",
+            f" {f'{statistics.median(steals):.1%}' if steals else '-':>6}   rounds: {each}",
             flush=True,
         )
 

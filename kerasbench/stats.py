@@ -27,6 +27,19 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def _percentile_interval(resampled: list[float], confidence: float) -> tuple[float, float]:
+    """The central ``confidence`` interval of sorted bootstrap statistics (percentile method)."""
+    alpha = (1 - confidence) / 2
+    last = len(resampled) - 1
+    return resampled[int(math.floor(alpha * last))], resampled[int(math.ceil((1 - alpha) * last))]
+
+
+def _two_level_median(groups: Sequence[Sequence[float]], rng: random.Random) -> float:
+    """Median of one two-level resample: processes with replacement, then windows within each."""
+    picked = rng.choices(groups, k=len(groups))
+    return statistics.median([v for g in picked for v in rng.choices(g, k=len(g))])
+
+
 def bootstrap_median_ci(
     values: Sequence[float],
     confidence: float = 0.95,
@@ -41,10 +54,7 @@ def bootstrap_median_ci(
     rng = random.Random(seed)
     n = len(values)
     medians = sorted(statistics.median(rng.choices(values, k=n)) for _ in range(resamples))
-    alpha = (1 - confidence) / 2
-    low = medians[int(math.floor(alpha * (resamples - 1)))]
-    high = medians[int(math.ceil((1 - alpha) * (resamples - 1)))]
-    return (low, high)
+    return _percentile_interval(medians, confidence)
 
 
 def coefficient_of_variation(values: Sequence[float]) -> float:
@@ -324,9 +334,7 @@ def throughput_ratio_ci(
         / statistics.median(rng.choices(new_step_s, k=len(new_step_s)))
         for _ in range(resamples)
     )
-    alpha = (1 - confidence) / 2
-    low = ratios[int(math.floor(alpha * (resamples - 1)))]
-    high = ratios[int(math.ceil((1 - alpha) * (resamples - 1)))]
+    low, high = _percentile_interval(ratios, confidence)
     return ratio, low, high
 
 
@@ -358,17 +366,11 @@ def grouped_ratio_test(
     pooled_new = [v for g in new_groups for v in g]
     ratio = median(pooled_base) / median(pooled_new)
     rng = random.Random(seed)
-
-    def resampled_median(groups: list[list[float]]) -> float:
-        picked = rng.choices(groups, k=len(groups))
-        return statistics.median([v for g in picked for v in rng.choices(g, k=len(g))])
-
     ratios = sorted(
-        resampled_median(base_groups) / resampled_median(new_groups) for _ in range(resamples)
+        _two_level_median(base_groups, rng) / _two_level_median(new_groups, rng)
+        for _ in range(resamples)
     )
-    alpha = (1 - confidence) / 2
-    low = ratios[int(math.floor(alpha * (resamples - 1)))]
-    high = ratios[int(math.ceil((1 - alpha) * (resamples - 1)))]
+    low, high = _percentile_interval(ratios, confidence)
     below = sum(r <= 1 for r in ratios)
     above = sum(r >= 1 for r in ratios)
     p = min(1.0, 2 * (min(below, above) + 1) / (resamples + 1))
@@ -410,14 +412,8 @@ class PooledStats:
             low, high = bootstrap_median_ci(groups[0], resamples=resamples, seed=seed)
         else:
             rng = random.Random(seed)
-            medians = []
-            for _ in range(resamples):
-                picked = rng.choices(groups, k=len(groups))
-                sample = [v for g in picked for v in rng.choices(g, k=len(g))]
-                medians.append(statistics.median(sample))
-            medians.sort()
-            low = medians[int(math.floor(0.025 * (resamples - 1)))]
-            high = medians[int(math.ceil(0.975 * (resamples - 1)))]
+            medians = sorted(_two_level_median(groups, rng) for _ in range(resamples))
+            low, high = _percentile_interval(medians, 0.95)
         return cls(
             median_s=median(everything),
             ci_low_s=low,
