@@ -218,10 +218,10 @@ class Result:
                 n_windows=stats.n_windows,
                 steps_measured=stats.n_windows * k,
                 step_time_ms=stats.median_s * 1e3,
-                step_time_ci_ms=(stats.ci_low_s * 1e3, stats.ci_high_s * 1e3),
+                step_time_ci_ms=stats.scaled_ci(1e3),  # None below 6 windows (stats.ci_method)
                 step_time_cv=stats.cv,
                 samples_per_sec=batch / stats.median_s,
-                samples_per_sec_ci=(batch / stats.ci_high_s, batch / stats.ci_low_s),
+                samples_per_sec_ci=stats.throughput_ci(batch),
             )
             first_step = raw.get("first_step_s")
             if first_step is not None:

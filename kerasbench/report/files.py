@@ -30,7 +30,7 @@ def write_report(fmt: str, out: str | None, selection: Selection, query: Query) 
         return [write_html(target, selection, query)]
     else:
         from kerasbench.report import plots
-        from kerasbench.report.delta import THRESHOLD, compare_results
+        from kerasbench.report.baseline import THRESHOLD, compare_results
 
         if target.exists() and not target.is_dir():
             raise NotADirectoryError(20, "not a folder", str(target))

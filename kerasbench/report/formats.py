@@ -1,4 +1,11 @@
-"""Text formats of the same results: Markdown, CSV and JSON records."""
+"""Text formats of the same results: Markdown, CSV and JSON records.
+
+Strings from results are escaped for the format they land in: Markdown cells,
+header cells included, have ``|``, ``<``, ``>`` and ``&`` escaped; every format
+but JSON (which escapes them itself) shows control characters as escapes
+(``labels.safe_text``), so a stored string cannot drive the terminal that
+prints the file.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +14,35 @@ import io
 import json
 from collections.abc import Sequence
 
-from kerasbench.report.grid import build_grid
-from kerasbench.report.labels import common_unit, speed_number, total_devices, unit
+from kerasbench.report.labels import common_unit, safe_text, speed_number, total_devices, unit
 from kerasbench.report.pool import pool_repeats
+from kerasbench.report.view import SMOKE_NOTE, backend_order, build_view, cell_text, shown_ci
 from kerasbench.result import Result
 
 
-def _md_escape(text: str) -> str:
+def md_escape(value: object) -> str:
+    """One Markdown table cell: no table syntax, no raw HTML, no control characters."""
     # "<" and "&" as entities: Markdown renderers pass raw HTML through.
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text.replace("|", "\\|").replace("\n", " ")
+    text = safe_text(value, keep="\n").replace("&", "&amp;").replace("<", "&lt;")
+    return text.replace(">", "&gt;").replace("|", "\\|").replace("\n", " ")
+
+
+def md_row(cells: Sequence[object]) -> str:
+    return "| " + " | ".join(md_escape(c) for c in cells) + " |"
 
 
 SEED_HEADERS = ("host", "devices", "model", "mode", "backend", "batch size", "data format")
 
 
 def speed_text(result: Result) -> str:
-    """ "812.3 ± 12.1": the median and half the width of its 95% CI; else the status."""
-    if result.status != "ok" or result.samples_per_sec is None:
-        return result.status
-    text = speed_number(result.samples_per_sec)
-    if result.samples_per_sec_ci:
-        low, high = result.samples_per_sec_ci
-        text += f" ± {speed_number((high - low) / 2)}"
-    return text
+    """ "812.3 ± 12.1": the median and half the width of its 95% CI; else the status.
+
+    Without a CI (fewer than 6 windows): "2.87 (2 windows)".
+    """
+    ci = shown_ci(result)
+    if result.status != "ok" or result.samples_per_sec is None or ci is None:
+        return cell_text(result)
+    return f"{speed_number(result.samples_per_sec)} ± {speed_number((ci[1] - ci[0]) / 2)}"
 
 
 def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
@@ -39,9 +51,8 @@ def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
     One row per point (repeats pooled), sorted by host, model, mode, devices,
     batch and backend (registry order), so that a model's backends sit together.
     """
-    from kerasbench.backends import BACKENDS
-
-    order = {b: i for i, b in enumerate(BACKENDS)}
+    results = pool_repeats(results)
+    order = {b: i for i, b in enumerate(backend_order(results))}
 
     def key(r: Result) -> tuple[object, ...]:
         return (
@@ -51,12 +62,10 @@ def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
             total_devices(r),
             r.batch_size,
             r.data_format,
-            order.get(r.backend, len(order)),
-            r.backend,
+            order[r.backend],
             r.label,
         )
 
-    results = pool_repeats(results)
     labels = len({r.label for r in results}) > 1
     # One unit in the header when every row shares it, else one in every cell.
     shared = common_unit(results)
@@ -91,16 +100,14 @@ def seed_rows(results: Sequence[Result]) -> tuple[list[str], list[list[str]]]:
 def seed_markdown(results: Sequence[Result]) -> str:
     """The seed's table shape as Markdown, one row per point."""
     headers, rows = seed_rows(results)
-    lines = [
-        "| " + " | ".join(headers) + " |",
-        "|" + "|".join("---" for _ in headers[:-1]) + "|---:|",
-    ]
-    for row in rows:
-        lines.append("| " + " | ".join(_md_escape(c) for c in row) + " |")
+    lines = [md_row(headers), "|" + "|".join("---" for _ in headers[:-1]) + "|---:|"]
+    lines.extend(md_row(row) for row in rows)
     lines.append("")
     lines.append(
         "speed: median over timed windows ± half the width of its 95% confidence interval."
     )
+    if any(r.status == "ok" and shown_ci(r) is None for r in pool_repeats(results)):
+        lines.append(md_escape(SMOKE_NOTE[:1].upper() + SMOKE_NOTE[1:]) + ".")
     return "\n".join(lines) + "\n"
 
 
@@ -113,36 +120,42 @@ def markdown(results: Sequence[Result]) -> str:
 
 def grid_markdown(results: Sequence[Result]) -> str:
     """The comparison table as GitHub Markdown; the fastest cell is bold."""
-    grid = build_grid(results)
-    header = [*grid.headers, *grid.backends]
+    view = build_view(results)
     lines = [
-        "| " + " | ".join(header) + " |",
+        md_row([*view.headers, *view.backends]),
         "|"
-        + "|".join("---" for _ in grid.headers)
+        + "|".join("---" for _ in view.headers)
         + "|"
-        + "|".join("---:" for _ in grid.backends)
+        + "|".join("---:" for _ in view.backends)
         + "|",
     ]
-    for row in grid.rows:
+    for row in view.rows:
         cells = []
-        for backend in grid.backends:
-            cell = row.cells.get(backend)
-            text = cell.text() if cell else ""
-            cells.append(f"**{text}**" if cell and cell.fastest else text)
-        lines.append("| " + " | ".join(_md_escape(c) for c in (*row.config, *cells)) + " |")
+        for backend in view.backends:
+            r = row.cells.get(backend)
+            text = md_escape(cell_text(r)) if r else ""
+            cells.append(f"**{text}**" if r and backend == row.fastest else text)
+        lines.append("| " + " | ".join([*(md_escape(c) for c in row.config), *cells]) + " |")
     lines.append("")
-    lines.append(
-        f"{grid.unit or 'throughput'}, median over timed windows"
-        " ± half-width of its 95% CI; bold: fastest."
-    )
-    for note in grid.notes:
-        lines.append(f"- {_md_escape(note)}")
+    caption = f"{view.unit or 'throughput'}, median over timed windows ± half-width of its 95% CI"
+    lines.append(md_escape(caption + "; bold: fastest."))
+    if view.smoke:
+        lines.append(md_escape(SMOKE_NOTE[:1].upper() + SMOKE_NOTE[1:]) + ".")
+    for note in view.notes:
+        lines.append(f"- {md_escape(note)}")
     return "\n".join(lines) + "\n"
 
 
 def json_records(results: Sequence[Result]) -> str:
     """A JSON list of records, one per point, every field."""
     return json.dumps([r.to_dict() for r in results], indent=2) + "\n"
+
+
+def _csv_cell(value: object) -> object:
+    """A CSV cell: lists and dicts as JSON, strings without control characters but \\n, \\t."""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value)  # JSON escapes control characters itself
+    return safe_text(value, keep="\n\t") if isinstance(value, str) else value
 
 
 def csv_records(results: Sequence[Result]) -> str:
@@ -154,7 +167,5 @@ def csv_records(results: Sequence[Result]) -> str:
     writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
     writer.writeheader()
     for record in records:
-        writer.writerow(
-            {k: json.dumps(v) if isinstance(v, (list, dict)) else v for k, v in record.items()}
-        )
+        writer.writerow({k: _csv_cell(v) for k, v in record.items()})
     return out.getvalue()

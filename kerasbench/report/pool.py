@@ -38,6 +38,7 @@ def pool(group: Sequence[Result]) -> Result:
     windows = tuple(w for r in ok for w in r.window_times_s)
     per_step = [t for r in ok for t in step_times_s(r)]
     sps = batch / stats.median_s
+    low, high = stats.ci_low_s, stats.ci_high_s
 
     def med(name: str) -> float | None:
         values = [getattr(r, name) for r in ok if getattr(r, name) is not None]
@@ -57,10 +58,10 @@ def pool(group: Sequence[Result]) -> Result:
         n_windows=stats.n_windows,
         steps_measured=sum(r.steps_measured or 0 for r in ok),
         step_time_ms=stats.median_s * 1e3,
-        step_time_ci_ms=(stats.ci_low_s * 1e3, stats.ci_high_s * 1e3),
+        step_time_ci_ms=None if low is None else (low * 1e3, high * 1e3),
         step_time_cv=statistics.stdev(per_step) / statistics.fmean(per_step),
         samples_per_sec=sps,
-        samples_per_sec_ci=(batch / stats.ci_high_s, batch / stats.ci_low_s),
+        samples_per_sec_ci=None if low is None else (batch / high, batch / low),
         time_to_first_step_s=med("time_to_first_step_s"),
         compile_time_s=med("compile_time_s"),
         peak_host_memory_bytes=max_or_none("peak_host_memory_bytes"),

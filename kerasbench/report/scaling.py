@@ -15,16 +15,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from kerasbench.backends import BACKENDS
-from kerasbench.report.grid import ROW_FIELDS, ROW_HEADERS
+from kerasbench.report.labels import safe_text
+from kerasbench.report.view import FIELDS, backend_order, varying
 from kerasbench.result import Result
 
-# Configuration that tells lines apart, beside model, mode and the batch policy.
-_CONFIG = [
-    (f, h)
-    for f, h in zip(ROW_FIELDS, ROW_HEADERS, strict=True)
-    if f not in ("model", "mode", "batch_size", "devices")
-]
+# Configuration that tells lines apart, beside model, mode and the batch policy
+# (the report view's columns; the device count is the table's own axis).
+_CONFIG = [f for f in FIELDS if f.name not in ("model", "mode", "batch_size", "devices")]
 
 
 @dataclass(frozen=True)
@@ -79,16 +76,15 @@ def _throughput(r: Result) -> float | None:
 
 def scaling_table(results: Sequence[Result]) -> ScalingTable:
     """Every scaling line in ``results`` (lines measured at one device count are left out)."""
-    varying = [(f, h) for f, h in _CONFIG if len({str(getattr(r, f, "")) for r in results}) > 1]
+    shown = varying(results, _CONFIG, ())
     # line key -> (devices, hosts) -> backend -> result; a result joins both of its lines.
     lines: dict[tuple, dict[tuple[int, int], dict[str, Result]]] = {}
     for r in results:
-        config = tuple(str(getattr(r, f, "")) for f, _ in varying)
+        config = tuple(safe_text(f.text(r)) for f in shown)
         for batch in (f"{r.per_device_batch_size}/device", f"{r.batch_size} global"):
             key = (r.model, r.mode, batch, config)
             lines.setdefault(key, {}).setdefault((r.devices, _hosts(r)), {})[r.backend] = r
     rows: list[ScalingRow] = []
-    present: set[str] = set()
     for key, by_count in lines.items():
         if len(by_count) < 2:
             continue
@@ -107,10 +103,9 @@ def scaling_table(results: Sequence[Result]) -> ScalingTable:
                     n0, t0 = base[backend]
                     speedup, efficiency = t / t0, (t / n) / (t0 / n0)
                 row.cells[backend] = ScalingCell(r, t, speedup, efficiency)
-                present.add(backend)
             rows.append(row)
-    order = [b for b in BACKENDS if b in present] + sorted(present - set(BACKENDS))
-    return ScalingTable(order, tuple(h for _, h in varying), rows)
+    in_rows = [r for row in rows for r in row.cells.values()]
+    return ScalingTable(backend_order(in_rows), tuple(f.header for f in shown), rows)
 
 
 def _headers(table: ScalingTable) -> list[str]:
@@ -140,31 +135,33 @@ def render_scaling_table(table: ScalingTable) -> object:
     """The table for a terminal (a rich Table)."""
     from rich.table import Table
 
+    from kerasbench.report.table import text
+
     out = Table(title="Scaling: throughput against devices", caption=CAPTION)
     for header in _headers(table):
         right = header in table.backends or header in ("devices", "hosts")
-        out.add_column(header, justify="right" if right else "left", no_wrap=True)
+        out.add_column(text(header), justify="right" if right else "left", no_wrap=True)
     previous = None
     for row in table.rows:
         line = (row.model, row.mode, row.batch, row.config)
         if previous is not None and line != previous:
             out.add_section()
         previous = line
-        out.add_row(*_cells(table, row))
+        out.add_row(*(text(c) for c in _cells(table, row)))  # never markup
     return out
 
 
 def scaling_markdown(table: ScalingTable) -> str:
     """The same table as GitHub Markdown."""
+    from kerasbench.report.formats import md_row
+
     headers = _headers(table)
     numeric = {"devices", "hosts", *table.backends}
     lines = [
-        "| " + " | ".join(headers) + " |",
+        md_row(headers),
         "|" + "|".join("---:" if h in numeric else "---" for h in headers) + "|",
     ]
-    for row in table.rows:
-        cells = [c.replace("|", "\\|") for c in _cells(table, row)]
-        lines.append("| " + " | ".join(cells) + " |")
+    lines.extend(md_row(_cells(table, row)) for row in table.rows)
     lines += ["", CAPTION + "."]
     return "\n".join(lines) + "\n"
 

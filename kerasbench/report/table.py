@@ -1,45 +1,62 @@
-"""The terminal table: rich, grouped by model, backends side by side, fastest marked."""
+"""The terminal table: rich, grouped by model, backends side by side, fastest marked.
+
+Every string from a result (labels, backend names, units, errors) reaches Rich
+as ``Text``, never as markup: a label ``[/]`` is shown, not parsed, and
+``[link=...]`` makes no link. Control characters are shown as escapes
+(``labels.safe_text``), so a stored string cannot drive the terminal.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from rich.table import Table
+from rich.text import Text
 
-from kerasbench.report.grid import build_grid
+from kerasbench.report.labels import safe_text
+from kerasbench.report.view import SMOKE_NOTE, build_view, cell_text
 from kerasbench.result import Result
+
+
+def text(value: object, style: str = "") -> Text:
+    """A Rich cell that shows ``value`` literally (no markup, no control characters)."""
+    return Text(safe_text(value), style=style)
+
+
+def _cell(row_cells: dict[str, Result], fastest: str | None, backend: str) -> Text:
+    result = row_cells.get(backend)
+    if result is None:
+        return Text("")
+    if result.status != "ok":
+        return text(cell_text(result), "yellow")
+    if backend == fastest:
+        return text(f"★ {cell_text(result)}", "bold green")
+    return text(cell_text(result))
 
 
 def render_table(results: Sequence[Result], title: str | None = None) -> Table:
     """The comparison grid; the title names the unit every cell shares (else a unit column does)."""
-    grid = build_grid(results)
+    view = build_view(results)
     if title is None:
-        title = f"{grid.unit or 'throughput'} (median ±95% CI)"
-    table = Table(title=title, caption="★ fastest backend of the row")
-    for header in grid.headers:
-        table.add_column(header, no_wrap=True)
-    for backend in grid.backends:
-        table.add_column(backend, justify="right", no_wrap=True)
+        title = f"{view.unit or 'throughput'} (median ±95% CI)"
+    caption = "★ fastest backend of the row"
+    if view.smoke:
+        caption += f"; {SMOKE_NOTE}"
+    table = Table(title=text(title), caption=text(caption))
+    for header in view.headers:
+        table.add_column(text(header), no_wrap=True)
+    for backend in view.backends:
+        table.add_column(text(backend), justify="right", no_wrap=True)
     previous_model = None
-    for row in grid.rows:
-        model = row.config[0]
-        if previous_model is not None and model != previous_model:
+    for row in view.rows:
+        if previous_model is not None and row.model != previous_model:
             table.add_section()
-        previous_model = model
-        cells = []
-        for backend in grid.backends:
-            cell = row.cells.get(backend)
-            if cell is None:
-                cells.append("")
-            elif cell.result.status != "ok":
-                cells.append(f"[yellow]{cell.text()}[/]")
-            elif cell.fastest:
-                cells.append(f"[bold green]★ {cell.text()}[/]")
-            else:
-                cells.append(cell.text())
-        table.add_row(*row.config, *cells)
+        previous_model = row.model
+        cells = [_cell(row.cells, row.fastest, b) for b in view.backends]
+        table.add_row(*(text(c) for c in row.config), *cells)
     return table
 
 
 def notes(results: Sequence[Result]) -> list[str]:
-    return build_grid(results).notes
+    """Why points were skipped or failed, spread between processes, drift (one line each)."""
+    return build_view(results).notes

@@ -1,4 +1,4 @@
-"""Compare two sets of results point by point: ratio, significance, verdict, exit code.
+"""Verdicts of ``kerasbench compare``: two sets of results point by point, ratio, p, exit code.
 
 Points are matched by ``Result.point_key`` (model, backend, mode, batch,
 precision, ... : the same work). For each matched point:
@@ -18,8 +18,11 @@ precision, ... : the same work). For each matched point:
     (``method`` "windows");
 - verdict: "regression" if ratio < 1 - threshold and p < alpha;
   "improvement" if ratio > 1 + threshold and p < alpha; "no change" otherwise;
-  "not comparable" when a side has no measurement or fewer than
-  ``MIN_WINDOWS`` windows.
+  "smoke" when a side has fewer windows than a 95% interval needs
+  (``stats.MIN_CI_WINDOWS``, 6): the ratio is shown, no CI and no p, and it
+  is never significant, so never a regression; "not comparable" when a side
+  has no measurement, or window times that are not positive finite numbers
+  (NaN, inf: never "no change").
 
 Results from different hosts, devices or library versions are compared but
 marked.
@@ -30,19 +33,31 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from kerasbench.report.labels import safe_text
 from kerasbench.report.pool import STEAL_NOTE, step_times_s
+from kerasbench.report.records import CompareError, load_results
 from kerasbench.result import Result
-from kerasbench.stats import grouped_ratio_test, mann_whitney_u, median, throughput_ratio_ci
+from kerasbench.stats import (
+    MIN_CI_WINDOWS,
+    grouped_ratio_test,
+    is_finite_positive,
+    mann_whitney_u,
+    median,
+    throughput_ratio_ci,
+)
 
-REGRESSION, IMPROVEMENT, NO_CHANGE, NOT_COMPARABLE = (
+__all__ = ["CompareError", "compare", "format_lines", "load_results", "parse_threshold", "to_json"]
+
+REGRESSION, IMPROVEMENT, NO_CHANGE, SMOKE, NOT_COMPARABLE = (
     "regression",
     "improvement",
     "no change",
+    "smoke",
     "not comparable",
 )
-MIN_WINDOWS = 3
+VERDICTS = (REGRESSION, IMPROVEMENT, NO_CHANGE, SMOKE, NOT_COMPARABLE)
+MIN_WINDOWS = MIN_CI_WINDOWS  # below this on a side: a smoke measurement, never significant
 # How the CI and p were found: over processes (repeats on both sides) or over windows.
 BY_PROCESSES, BY_WINDOWS = "processes", "windows"
 # Fields that, when they differ, make a comparison mixed: (field, how to name it).
@@ -53,10 +68,6 @@ MARKED_FIELDS = (
     ("backend_version", "backend version"),
     ("python_version", "python"),
 )
-
-
-class CompareError(ValueError):
-    """An input that cannot be compared (missing file, not results)."""
 
 
 @dataclass(frozen=True)
@@ -144,11 +155,28 @@ def compare_point(
     new_t = [t for g in new_g for t in g]
     common["processes"] = (len(base_g), len(new_g))
     for side, times, results in (("base", base_t, base), ("new", new_t, new)):
-        if len(times) < MIN_WINDOWS:
+        if not times:
             statuses = ", ".join(sorted({r.status for r in results}))
-            why = f"{side}: {len(times)} timed windows ({statuses}); needs {MIN_WINDOWS}"
+            why = f"{side}: no timed windows ({statuses})"
+            return PointComparison(verdict=NOT_COMPARABLE, reason=why, **common)
+        if not is_finite_positive(times):  # NaN compares false both ways: never "no change"
+            why = f"{side}: window times that are not positive finite numbers"
             return PointComparison(verdict=NOT_COMPARABLE, reason=why, **common)
     batch = first.batch_size
+    for side, times in (("base", base_t), ("new", new_t)):
+        if len(times) < MIN_WINDOWS:
+            why = (
+                f"{side}: {len(times)} timed windows, too few for a 95% interval "
+                f"(needs {MIN_WINDOWS}); not tested"
+            )
+            return PointComparison(
+                verdict=SMOKE,
+                base_samples_per_sec=batch / median(base_t),
+                new_samples_per_sec=batch / median(new_t),
+                ratio=median(base_t) / median(new_t),
+                reason=why,
+                **common,
+            )
     if len(base_g) >= 2 and len(new_g) >= 2:
         method = BY_PROCESSES
         ratio, low, high, p = grouped_ratio_test(base_g, new_g)
@@ -192,33 +220,6 @@ def compare(
     )
 
 
-def load_results(path: str | Path, label: str | None = None) -> list[Result]:
-    """Results from a store (SQLite) or a JSON export of ``kerasbench report --format json``."""
-    from kerasbench.store import Store, StoreError
-
-    path = Path(path)
-    if not path.is_file():
-        raise CompareError(f"{path}: no such file")
-    with open(path, "rb") as f:
-        head = f.read(16)
-    if head.startswith(b"SQLite format 3"):
-        try:
-            with Store(path, create=False) as store:
-                return store.results(label=label)
-        except StoreError as exc:
-            raise CompareError(str(exc)) from None
-    try:
-        records = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(records, list):
-            raise ValueError("expected a JSON list of result records")
-        results = [Result.from_dict(r) for r in records]
-    except (ValueError, TypeError, UnicodeDecodeError) as exc:
-        raise CompareError(
-            f"{path}: neither a results store nor a JSON export ({str(exc)[:200]})"
-        ) from None
-    return [r for r in results if label is None or r.label == label]
-
-
 def parse_threshold(text: str) -> float:
     """ "5%" or "0.05" -> 0.05."""
     try:
@@ -230,6 +231,29 @@ def parse_threshold(text: str) -> float:
     return value
 
 
+def _point_line(p: PointComparison) -> str:
+    """One point of the comparison as a line; strings from the records are shown, not run."""
+    numbers = f"{'':>10} {'':>10} {'':>22} {'':>8}"
+    if p.ratio is not None and p.ratio_ci is not None and p.p_value is not None:
+        ci = f"{p.ratio:.3f} [{p.ratio_ci[0]:.3f}, {p.ratio_ci[1]:.3f}]"
+        numbers = (
+            f"{p.base_samples_per_sec:>10.1f} {p.new_samples_per_sec:>10.1f} {ci:>22}"
+            f" {p.p_value:>8.2g}"
+        )
+    elif p.ratio is not None:  # a smoke point: its ratio, no interval, no test
+        numbers = (
+            f"{p.base_samples_per_sec:>10.1f} {p.new_samples_per_sec:>10.1f}"
+            f" {f'{p.ratio:.3f} [no CI]':>22} {'-':>8}"
+        )
+    verdict = p.verdict + (f" ({p.reason})" if p.reason else "")
+    procs = f"{p.processes[0]}:{p.processes[1]}"
+    model, backend, mode = (safe_text(v) for v in (p.model, p.backend, p.mode))
+    return (
+        f"{model:<16} {backend:<11} {mode:<15} {p.batch_size:>5} {procs:>5} {numbers}"
+        f"  {safe_text(verdict)}"
+    )
+
+
 def format_lines(comparison: Comparison) -> list[str]:
     """The comparison as plain text lines (for terminals and CI logs)."""
     lines = [
@@ -237,37 +261,29 @@ def format_lines(comparison: Comparison) -> list[str]:
         f" {'new/s':>10} {'ratio [95% CI]':>22} {'p':>8}  verdict"
     ]
     for p in comparison.points:
-        if p.ratio is None:
-            numbers = f"{'':>10} {'':>10} {'':>22} {'':>8}"
-        else:
-            assert p.ratio_ci is not None and p.p_value is not None
-            ci = f"{p.ratio:.3f} [{p.ratio_ci[0]:.3f}, {p.ratio_ci[1]:.3f}]"
-            numbers = (
-                f"{p.base_samples_per_sec:>10.1f} {p.new_samples_per_sec:>10.1f} {ci:>22}"
-                f" {p.p_value:>8.2g}"
-            )
-        verdict = p.verdict + (f" ({p.reason})" if p.reason else "")
-        procs = f"{p.processes[0]}:{p.processes[1]}"
-        lines.append(
-            f"{p.model:<16} {p.backend:<11} {p.mode:<15} {p.batch_size:>5} {procs:>5} {numbers}"
-            f"  {verdict}"
-        )
-        lines.extend(f"    ! {mark}" for mark in p.marks)
+        lines.append(_point_line(p))
+        lines.extend(f"    ! {safe_text(mark)}" for mark in p.marks)
     for side, results in (("base", comparison.only_base), ("new", comparison.only_new)):
         for r in results:
             lines.append(
-                f"only in {side}: {r.model} {r.backend} {r.mode} batch={r.batch_size} "
-                f"{r.precision} {r.data_format}"
+                safe_text(
+                    f"only in {side}: {r.model} {r.backend} {r.mode} batch={r.batch_size} "
+                    f"{r.precision} {r.data_format}"
+                )
             )
-    counts = {
-        v: sum(p.verdict == v for p in comparison.points)
-        for v in (REGRESSION, IMPROVEMENT, NO_CHANGE, NOT_COMPARABLE)
-    }
+    counts = {v: sum(p.verdict == v for p in comparison.points) for v in VERDICTS}
     lines.append(
         f"{len(comparison.points)} matched points: "
         + ", ".join(f"{n} {v}" for v, n in counts.items())
         + f" (threshold {comparison.threshold:.1%}, alpha {comparison.alpha:g})"
     )
+    smoke = sum(p.verdict == SMOKE for p in comparison.points)
+    if smoke:
+        lines.append(
+            f"{smoke} smoke point(s): fewer than {MIN_WINDOWS} timed windows on a side, so no "
+            "95% interval exists and no change can be called significant; measure more "
+            "windows (--steps or --target-ci) to test them"
+        )
     by_windows = sum(p.method == BY_WINDOWS for p in comparison.points)
     if by_windows:
         lines.append(

@@ -1,10 +1,11 @@
 """Results against a baseline, point by point, as the HTML and PNG reports show them.
 
-The statistics are those of ``report.compare`` (the ``kerasbench compare``
+The statistics are those of ``report.verdicts`` (the ``kerasbench compare``
 command): a throughput ratio with its bootstrap CI and a p-value (over
 processes when both sides ran ``--repeats`` 2 or more, else a Mann-Whitney U
 test over windows); a change counts when it is beyond the threshold and
-significant. This module only turns its verdicts into one ``Change`` per
+significant, and a point with fewer than 6 windows on a side is a "smoke"
+measurement, never significant. This module only turns its verdicts into one ``Change`` per
 current point, and names what ``compare`` leaves "not comparable": a point
 that broke (measured before, not now), was fixed, still fails, or is new.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kerasbench.report import compare
+from kerasbench.report import verdicts
 from kerasbench.report.pool import pool_repeats
 from kerasbench.result import Result
 
@@ -25,6 +26,7 @@ VERDICTS = (
     "regression",
     "improvement",
     "unchanged",
+    "smoke",
     "broken",
     "fixed",
     "still failing",
@@ -36,9 +38,10 @@ BAD = ("regression", "broken")
 GOOD = ("improvement", "fixed")
 
 _FROM_COMPARE = {
-    compare.REGRESSION: "regression",
-    compare.IMPROVEMENT: "improvement",
-    compare.NO_CHANGE: "unchanged",
+    verdicts.REGRESSION: "regression",
+    verdicts.IMPROVEMENT: "improvement",
+    verdicts.NO_CHANGE: "unchanged",
+    verdicts.SMOKE: "smoke",
 }
 
 
@@ -82,11 +85,12 @@ def compare_results(
     alpha: float = ALPHA,
 ) -> list[Change]:
     """Each current point judged against the baseline's same point (``Result.point_key``)."""
-    verdicts = {p.point_key: p for p in compare.compare(base, current, threshold, alpha).points}
+    judged = verdicts.compare(base, current, threshold, alpha).points
+    by_point = {p.point_key: p for p in judged}
     base_by_point = {r.point_key: r for r in pool_repeats(base)}  # the newest run's wins
     changes = []
     for r in pool_repeats(current):
-        point, before = verdicts.get(r.point_key), base_by_point.get(r.point_key)
+        point, before = by_point.get(r.point_key), base_by_point.get(r.point_key)
         if point is None or before is None:
             changes.append(Change(r, before, "new"))
             continue
@@ -100,7 +104,7 @@ def compare_results(
                 point.ratio_ci,
                 point.p_value,
                 point.marks,
-                point.reason if verdict == "not comparable" else None,
+                point.reason if verdict in ("not comparable", "smoke") else None,
             )
         )
     return changes
@@ -111,5 +115,7 @@ def rule(threshold: float = THRESHOLD, alpha: float = ALPHA) -> str:
     return (
         f"A change counts when the throughput moved beyond ±{threshold:.0%} and significantly "
         f"(p < {alpha:g}: over processes where both sides have repeats, else a Mann-Whitney U "
-        "test over windows, which cannot see the spread between processes)."
+        "test over windows, which cannot see the spread between processes). A point with "
+        "fewer than 6 timed windows on a side has no 95% interval: a smoke measurement, "
+        "never counted."
     )
