@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 
 from kerasbench.report import formats, plots
-from kerasbench.report.delta import compare_results
+from kerasbench.report.baseline import compare_results
 from kerasbench.report.html import DETAIL_HEADERS, render_html
+from kerasbench.report.pool import pool_repeats
 from kerasbench.report.select import Query, parse_since, select, since_filter
 from kerasbench.result import Result
 from kerasbench.store import Store
@@ -40,17 +41,17 @@ def make(model: str, backend: str, speed: float | None, **fields: Any) -> Result
     measured: dict[str, Any] = {}
     if speed is not None:
         step = batch / speed
-        # four windows of two steps around the median step time
-        windows = tuple(2 * step * f for f in (0.98, 1.0, 1.0, 1.03))
+        # eight windows of two steps around the median step time (enough for a 95% CI)
+        windows = tuple(2 * step * f for f in (0.98, 1.0, 1.0, 1.03, 0.99, 1.01, 1.0, 1.02))
         measured = dict(
             samples_per_sec=speed,
             samples_per_sec_ci=(speed * 0.97, speed * 1.02),
             step_time_ms=step * 1e3,
             step_time_ci_ms=(step * 1e3 * 0.98, step * 1e3 * 1.03),
             step_time_cv=0.02,
-            steps_measured=8,
+            steps_measured=16,
             window_steps=2,
-            n_windows=4,
+            n_windows=8,
             window_times_s=windows,
             time_to_first_step_s=2.5 + len(backend) / 10,
             peak_host_memory_bytes=(300 + 10 * len(backend)) * 2**20,
@@ -115,6 +116,12 @@ HOST = {
     "kerasbench_version": "0.1.0",
     "git_commit": "abc123",
 }
+
+
+def _chart(results: list[Result], name: str) -> plots.Chart:
+    """One chart of a report, by name, as ``build_charts`` draws it from the report view."""
+    (chart,) = [c for c in plots.build_charts(results) if c.name == name]
+    return chart
 
 
 @pytest.fixture(scope="module")
@@ -226,7 +233,7 @@ def test_markdown_of_image_models_says_images_per_second(store_path: Path) -> No
     generate = make("gpt_small", "jax", 50.0, mode="generate", throughput_unit="tokens/s")
     table = _markdown_table(formats.markdown([generate]), "| host")
     assert table[0][-1] == "speed (tokens/s)"
-    assert plots.throughput_chart("gpt_small", [generate]).figure.axes[0].get_ylabel() == (
+    assert _chart([generate], "throughput-gpt_small").figure.axes[0].get_ylabel() == (
         "throughput (tokens/s)"
     )
 
@@ -391,7 +398,10 @@ def test_compare_results_names_every_verdict() -> None:
     noisy = replace(
         faster,
         window_times_s=tuple(
-            w * f for w, f in zip(base.window_times_s, (0.7, 1.25, 0.8, 1.2), strict=True)
+            w * f
+            for w, f in zip(
+                base.window_times_s, (0.7, 1.25, 0.8, 1.2, 0.75, 1.3, 0.85, 1.15), strict=True
+            )
         ),
     )
     change = compare_results([base], [faster])[0]
@@ -404,16 +414,17 @@ def test_compare_results_names_every_verdict() -> None:
     assert compare_results([failed], [base])[0].verdict == "fixed"
     assert compare_results([failed], [failed])[0].verdict == "still failing"
     assert compare_results([], [base])[0].verdict == "new"
-    short = replace(faster, window_times_s=faster.window_times_s[:2])
+    short = replace(faster, window_times_s=faster.window_times_s[:2], n_windows=2)
     too_few = compare_results([base], [short])[0]
-    assert too_few.verdict == "not comparable" and too_few.reason
+    assert too_few.verdict == "smoke" and "2 timed windows" in too_few.reason
+    assert too_few.p_value is None and too_few.ratio_ci is None
 
 
 # --- charts --------------------------------------------------------------------------
 
 
 def test_failed_points_are_labelled_not_drawn_as_zero() -> None:
-    chart = plots.throughput_chart("cifar10_cnn", [r for r in CURRENT if r.devices == 1])
+    chart = _chart([r for r in CURRENT if r.devices == 1], "throughput-cifar10_cnn")
     ax = chart.figure.axes[0]
     heights = [p.get_height() for p in ax.patches]
     assert sorted(heights) == [400.0, 1000.0]  # jax, tensorflow; nothing for torch/openvino
@@ -586,7 +597,7 @@ def test_report_renders_in_headless_chromium(page: str, tmp_path: Path) -> None:
 
 def test_memory_chart_adds_device_memory_where_measured() -> None:
     on_gpu = replace(CURRENT[0], peak_device_memory_bytes=512 * 2**20, device_kind="gpu")
-    chart = plots.memory_chart([on_gpu, CURRENT[1], CURRENT[2]])
+    chart = _chart([on_gpu, CURRENT[1], CURRENT[2]], "peak-memory")
     axes = [ax for ax in chart.figure.axes if ax.get_visible()]
     assert [ax.get_ylabel() for ax in axes] == [
         "peak host memory (MiB)",
@@ -616,7 +627,7 @@ def test_repeats_of_a_point_are_one_row_and_one_bar() -> None:
     repeats = [make("mnist_mlp", "jax", speed, repeat=i) for i, speed in enumerate((90.0, 110.0))]
     _, rows = formats.seed_rows(repeats)
     assert len(rows) == 1
-    chart = plots.throughput_chart("mnist_mlp", plots.pool_repeats(repeats))
+    chart = _chart(repeats, "throughput-mnist_mlp")
     assert len(chart.figure.axes[0].patches) == 1
-    (pooled,) = plots.pool_repeats(repeats)
+    (pooled,) = pool_repeats(repeats)
     assert pooled.repeats_pooled == 2 and 90.0 < pooled.samples_per_sec < 110.0

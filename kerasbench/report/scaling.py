@@ -104,7 +104,7 @@ def scaling_table(results: Sequence[Result]) -> ScalingTable:
                     speedup, efficiency = t / t0, (t / n) / (t0 / n0)
                 row.cells[backend] = ScalingCell(r, t, speedup, efficiency)
             rows.append(row)
-    in_rows = [r for row in rows for r in row.cells.values()]
+    in_rows = [c.result for row in rows for c in row.cells.values()]
     return ScalingTable(backend_order(in_rows), tuple(f.header for f in shown), rows)
 
 
