@@ -277,20 +277,21 @@ def format_lines(comparison: Comparison) -> list[str]:
         + ", ".join(f"{n} {v}" for v, n in counts.items())
         + f" (threshold {comparison.threshold:.1%}, alpha {comparison.alpha:g})"
     )
-    smoke = sum(p.verdict == SMOKE for p in comparison.points)
-    if smoke:
-        lines.append(
-            f"{smoke} smoke point(s): fewer than {MIN_WINDOWS} timed windows on a side, so no "
-            "95% interval exists and no change can be called significant; measure more "
-            "windows (--steps or --target-ci) to test them"
-        )
-    by_windows = sum(p.method == BY_WINDOWS for p in comparison.points)
-    if by_windows:
-        lines.append(
-            f"{by_windows} point(s) had one process on a side (procs): their CI and p see only "
-            "the noise between windows, not the 5-10% by which two processes of one point can "
-            "differ on a shared machine; for a gate, measure both sides with --repeats 3"
-        )
+    notes = (
+        (
+            sum(p.verdict == SMOKE for p in comparison.points),
+            f"smoke point(s): fewer than {MIN_WINDOWS} timed windows on a side, so no 95% "
+            "interval exists and no change can be called significant; measure more windows "
+            "(--steps or --target-ci) to test them",
+        ),
+        (
+            sum(p.method == BY_WINDOWS for p in comparison.points),
+            "point(s) had one process on a side (procs): their CI and p see only the noise "
+            "between windows, not the 5-10% by which two processes of one point can differ "
+            "on a shared machine; for a gate, measure both sides with --repeats 3",
+        ),
+    )
+    lines.extend(f"{count} {note}" for count, note in notes if count)
     return lines
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from matplotlib.figure import Figure
+
 from kerasbench.report.charts.draw import (
     Chart,
     backend_colour,
@@ -33,15 +35,22 @@ def throughput_chart(model: str, rows: Sequence[ViewRow], backends: Sequence[str
             error=shown_ci,  # none for a point with too few windows for a CI
         )
         ax.set_title(wrap(row.label, 40), fontsize=9)
-    title = f"{model}: throughput by backend (median, 95% CI; ★ fastest)"
-    fig.suptitle(title)
-    legend(fig, backends)
     caption = (
         "Bars: median throughput over the timed windows; whiskers: 95% confidence interval "
         "of the median (none below 6 windows). A point that failed, was skipped or timed out "
         "is written where its bar would stand."
     )
-    return Chart(f"throughput-{slug(model)}", title, fig, model, caption)
+    title = f"{model}: throughput by backend (median, 95% CI; ★ fastest)"
+    return _finish(fig, backends, f"throughput-{slug(model)}", title, model, caption)
+
+
+def _finish(
+    fig: Figure, backends: Sequence[str], name: str, title: str, model: str, caption: str
+) -> Chart:
+    """Title and legend on a model's figure, as one named chart of its section."""
+    fig.suptitle(title)
+    legend(fig, backends)
+    return Chart(name, title, fig, model, caption)
 
 
 def step_times_ms(result: Result) -> list[float]:
@@ -106,11 +115,9 @@ def step_time_chart(model: str, rows: Sequence[ViewRow], backends: Sequence[str]
         ax.set_ylim(0, highest * 1.25 if highest > 0 else 1.0)
         ax.set_ylabel(f"time per step ({time_unit})")
         ax.set_title(wrap(row.label, 40), fontsize=9)
-    title = f"{model}: step time over the timed windows (box: quartiles; dots: windows)"
-    fig.suptitle(title)
-    legend(fig, backends)
     caption = (
         "Each dot is one timed window (its duration divided by its steps); the box spans the "
         "quartiles and the line is the median. A tall box means an unsteady measurement."
     )
-    return Chart(f"step-time-{slug(model)}", title, fig, model, caption)
+    title = f"{model}: step time over the timed windows (box: quartiles; dots: windows)"
+    return _finish(fig, backends, f"step-time-{slug(model)}", title, model, caption)
