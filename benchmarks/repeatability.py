@@ -21,8 +21,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kerasbench.report.compare import compare, format_lines
 from kerasbench.report.pool import pool_repeats
+from kerasbench.report.verdicts import compare, format_lines
 from kerasbench.store import Store
 
 

@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from kerasbench.report.compare import compare, format_lines
+from kerasbench.report.verdicts import compare, format_lines
 from kerasbench.store import Store
 
 
