@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kerasbench.backends import BACKENDS, BackendInfo, missing_packages
+from kerasbench import backends
+from kerasbench.backends import BACKENDS, BackendInfo
 from kerasbench.models import MODELS, ModelInfo
 from kerasbench.spec import Spec
 
@@ -69,7 +70,7 @@ class Point:
 
 
 def installed(p: Point) -> str | None:
-    missing = missing_packages(p.spec.backend)
+    missing = backends.missing_packages(p.spec.backend)  # looked up late: tests patch it
     if missing:
         return (
             f"backend {p.spec.backend} is not installed (missing {', '.join(missing)}); "
