@@ -99,17 +99,8 @@ def generate_needs_causal_lm(p: Point) -> str | None:
     return None
 
 
-def model_input(p: Point) -> str | None:
+def dataset_fits_model(p: Point) -> str | None:
     s, m = p.spec, p.model
-    if s.image_size and m.input_kind != "image":
-        return f"model {s.model} does not take images (image_size {s.image_size})"
-    if s.image_size and s.image_size < m.min_image_size:
-        return (
-            f"image_size {s.image_size} is below {m.min_image_size}, "
-            f"the smallest image model {s.model} accepts"
-        )
-    if s.seq_len and not m.takes_sequences:
-        return f"model {s.model} does not take sequences (seq_len {s.seq_len})"
     wanted = DATASET_INPUT_KINDS.get(s.dataset)
     if wanted and wanted != m.input_kind:
         return (
@@ -214,7 +205,7 @@ RULES: tuple[tuple[str, Callable[[Point], str | None]], ...] = (
     ("installed", installed),
     ("inference-only", inference_only),
     ("generate-needs-causal-lm", generate_needs_causal_lm),
-    ("model-input", model_input),
+    ("dataset-fits-model", dataset_fits_model),
     ("legacy-worker", legacy_worker),
     ("backend-axes", backend_axes),
     ("native-input", native_input),
