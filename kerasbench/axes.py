@@ -1,22 +1,14 @@
-"""What the data-format, precision, jit and input axes mean per backend, and what cannot run.
+"""What the data-format, precision, jit and input axes mean per backend.
 
 ``AXES_HELP`` is the table ``kerasbench run --help`` prints (docs/axes.md has
-the long form). ``unsupported`` holds the known rules for combinations a
-backend cannot run, checked before a worker starts; ``unsupported_error``
-recognises the errors such a combination raises inside a worker, so that a
-rule nobody wrote down yet still gives ``skipped`` with the backend's reason
-rather than a crash. Both are imported by the launcher and the worker, so
-this module imports no framework.
+the long form). The known rules for combinations a backend cannot run are in
+``kerasbench.feasibility``; ``unsupported_error`` recognises the errors such a
+combination raises inside a worker (it moves to the worker, whose question it is).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import re
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from kerasbench.spec import Spec
 
 AXES_HELP = """\
 axes, per backend (docs/axes.md has the details):
@@ -37,7 +29,8 @@ axes, per backend (docs/axes.md has the details):
                   jax grain (--workers threads, processes with --use-multiprocessing).
                   openvino has no native loader (skipped).
   --mode input_only  times the loader alone (no model): samples/s it can deliver.
-A combination a backend cannot run is reported as skipped, with the reason.
+A combination a backend cannot run is reported as skipped, with the rule and the
+reason (kerasbench run --dry-run shows them before anything runs).
 """
 
 # Error text that means "this backend cannot run this combination", not "a bug".
@@ -49,21 +42,6 @@ UNSUPPORTED_PATTERNS = (
     re.compile(r"UNIMPLEMENTED: ", re.I),
     re.compile(r"is not supported on CPU", re.I),
 )
-
-
-def unsupported(spec: Spec) -> str | None:
-    """Why ``spec``'s backend cannot run its combination of axes, from known rules, or None."""
-    if spec.devices > 1 and (spec.dataset != "synthetic" or spec.input != "arrays"):
-        return "real datasets and --input loaders run on one device only in this kerasbench"
-    if spec.input == "native":
-        if spec.backend not in ("tensorflow", "torch", "jax"):
-            return (
-                f"backend {spec.backend} has no native input pipeline; "
-                "use --input arrays or generator"
-            )
-        if spec.backend == "jax" and importlib.util.find_spec("grain") is None:
-            return "the jax native input pipeline needs grain; install it with: pip install grain"
-    return None
 
 
 def unsupported_error(exc: BaseException) -> str | None:

@@ -1,5 +1,8 @@
-"""Which Keras backends kerasbench knows, and whether each is installed here.
+"""Which Keras backends kerasbench knows, what each can do, and whether it is installed here.
 
+Each entry declares its capabilities (inference-only, data-parallel engine,
+native input pipeline, precisions, legacy limits); ``kerasbench.feasibility``
+reads them, so no other module needs a ``backend == "..."`` branch.
 Detection reads package metadata only: the orchestrator must never import a
 framework (importing TensorFlow alone costs seconds and hundreds of MB, and the
 backend of a Keras process is fixed at import).
@@ -7,8 +10,11 @@ backend of a Keras process is fixed at import).
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from importlib import metadata
+
+ALL_PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 @dataclass(frozen=True)
@@ -26,23 +32,74 @@ class BackendInfo:
     own_env: bool = False  # runs in an environment made by `kerasbench setup NAME`
     keras_package: str = "keras"  # the distribution that provides its Keras
     hint: str = ""  # how to install it, when not a kerasbench extra
+    # Capabilities, read by kerasbench.feasibility and the launcher.
+    # How devices > 1 or num_hosts > 1 run: "in_process" (one worker drives every
+    # device), "torchrun" (one process per device), "multi_gpu_model" (keras-mxnet,
+    # GPUs only), "" (no data-parallel engine).
+    data_parallel: str = ""
+    multi_host: bool = False  # can a data-parallel point span hosts
+    # Multi-host CPU points: one simulated CPU device per host (MultiWorkerMirroredStrategy).
+    multi_host_cpu_one_device: bool = False
+    native_input: str = ""  # its own input pipeline for --input native ("" = none)
+    native_input_module: str = ""  # a module that pipeline needs beyond the backend
+    precisions: tuple[str, ...] = ALL_PRECISIONS
+    jit: bool = True  # has a jit_compile switch
+    # Legacy limits: the datasets and inputs its worker feeds.
+    datasets: tuple[str, ...] = ("synthetic", "cifar10", "imagefolder", "text")
+    inputs: tuple[str, ...] = ("arrays", "generator", "native")
+    # Variables its worker needs (on top of KERAS_BACKEND = name) and caller variables it keeps.
+    worker_env: tuple[tuple[str, str], ...] = ()
+    env_prefixes: tuple[str, ...] = ()
 
     @property
     def install_hint(self) -> str:
         return self.hint or f"pip install 'kerasbench[{self.extra}]'"
 
+    @property
+    def keras3_training(self) -> bool:
+        """A Keras 3 backend with a training loop (parity compares these)."""
+        return self.training and not self.legacy
+
+    def native_input_missing(self) -> str | None:
+        """The module its native input pipeline needs and this host lacks, or None."""
+        needed = self.native_input_module
+        if needed and importlib.util.find_spec(needed) is None:
+            return needed
+        return None
+
 
 BACKENDS: dict[str, BackendInfo] = {
     b.name: b
     for b in (
-        BackendInfo("jax", ("keras", "jax", "jaxlib"), "jax", "Keras 3 on JAX (XLA)"),
+        BackendInfo(
+            "jax",
+            ("keras", "jax", "jaxlib"),
+            "jax",
+            "Keras 3 on JAX (XLA)",
+            data_parallel="in_process",
+            multi_host=True,
+            native_input="grain",
+            native_input_module="grain",
+        ),
         BackendInfo(
             "tensorflow",
             ("keras", "tensorflow"),
             "tensorflow",
             "Keras 3 on TensorFlow",
+            data_parallel="in_process",
+            multi_host=True,
+            multi_host_cpu_one_device=True,
+            native_input="tf.data",
         ),
-        BackendInfo("torch", ("keras", "torch"), "torch", "Keras 3 on PyTorch"),
+        BackendInfo(
+            "torch",
+            ("keras", "torch"),
+            "torch",
+            "Keras 3 on PyTorch",
+            data_parallel="torchrun",
+            multi_host=True,
+            native_input="DataLoader",
+        ),
         BackendInfo(
             "openvino",
             ("keras", "openvino"),
@@ -57,6 +114,10 @@ BACKENDS: dict[str, BackendInfo] = {
             "Keras 2 (tf-keras) on TensorFlow, TF_USE_LEGACY_KERAS=1",
             legacy=True,
             keras_package="tf-keras",
+            datasets=("synthetic",),
+            inputs=("arrays",),
+            # tf-keras is TensorFlow's Keras 2; TF_USE_LEGACY_KERAS makes tf.keras name it too.
+            worker_env=(("KERAS_BACKEND", "tensorflow"), ("TF_USE_LEGACY_KERAS", "1")),
         ),
         BackendInfo(
             "mxnet",
@@ -67,6 +128,12 @@ BACKENDS: dict[str, BackendInfo] = {
             own_env=True,
             keras_package="keras-mxnet",
             hint="kerasbench setup mxnet",
+            data_parallel="multi_gpu_model",
+            precisions=("float32",),
+            jit=False,  # MXNet's symbolic executor
+            datasets=("synthetic",),
+            inputs=("arrays",),
+            env_prefixes=("MXNET_",),
         ),
     )
 }

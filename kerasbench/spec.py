@@ -20,8 +20,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,18 @@ def _check_coordinator(value: object, num_hosts: int) -> None:
         raise SpecError(f"coordinator: expected HOST:PORT, got {value!r}")
 
 
+def flag(default: Any, kind: str, help: str = "", name: str = "", metavar: str = "") -> Any:
+    """A Spec field that ``kerasbench run`` exposes as a flag overriding its suite key.
+
+    ``kind`` says how the flag parses: csv (a comma-separated list: an axis),
+    csv_int, int, float, str, switch (present = true), onoff (--x/--no-x), or
+    choice (one of the field's allowed values). ``name`` defaults to the field's
+    name with dashes. A new axis is one field here; the flag follows.
+    """
+    meta = {"flag": name, "kind": kind, "help": help, "metavar": metavar}
+    return dataclasses.field(default=default, metadata=meta)
+
+
 def _int_range(key: str, value: object, low: int, high: int, hint: str = "") -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise SpecError(f"{key}: expected an integer, got {value!r}")
@@ -90,45 +103,67 @@ class Spec:
     """
 
     model: str
-    backend: str
+    backend: str = flag(
+        dataclasses.MISSING, "csv", "comma-separated (default: installed)", name="--backends"
+    )
     mode: str = "train_on_batch"
     # None (absent from a suite) = the model's default, filled in by ``resolved()``;
     # an explicit 0 is an error, not a silent default.
-    batch_size: int | None = None
-    steps: int = 20
-    warmup: int = 3
-    window_steps: int | None = None  # None = max(1, steps // 10)
-    precision: str = "float32"
-    data_format: str = "channels_last"
-    jit_compile: str = "auto"
-    devices: int = 1
-    device_kind: str = "auto"  # cpu hides accelerators; gpu needs ``devices`` GPUs
+    batch_size: int | None = flag(None, "csv_int", "global batch size(s)")
+    steps: int = flag(20, "int", "timed steps per point (a fixed count unless --target-ci)")
+    warmup: int = flag(3, "int", "untimed steps after the first step")
+    window_steps: int | None = flag(None, "int", "steps per timed window")  # None: steps // 10
+    precision: str = flag("float32", "csv", "float32, mixed_float16, mixed_bfloat16")
+    data_format: str = flag("channels_last", "csv", "channels_last, channels_first")
+    jit_compile: str = flag("auto", "csv", "auto, on, off")
+    devices: int = flag(1, "csv_int", "devices per host")
+    # cpu hides accelerators; gpu needs ``devices`` GPUs
+    device_kind: str = flag("auto", "choice", "auto, cpu or gpu")
     # Multi-host data parallelism (``devices`` is per host). ``host_rank`` and
     # ``coordinator`` say where this process stands; they are not part of the point.
-    num_hosts: int = 1
-    host_rank: int = 0
-    coordinator: str = ""  # HOST:PORT of host 0, when num_hosts > 1
-    image_size: int = 0  # 0 = the model's default (and "not an image" in results)
-    seq_len: int = 0  # steps per sample of sequence models; 0 = the model's default
-    dataset: str = "synthetic"
-    data_path: str = ""  # the dataset's folder or file; required for every real dataset
-    input: str = "arrays"  # arrays | generator | native
-    preprocess: str = "resize_crop"  # imagefolder only
-    workers: int = 0  # loader workers (threads or processes); 0 = one per usable core
-    use_multiprocessing: bool = False  # generator/grain loaders: processes instead of threads
-    strict: bool = False  # an unreadable image file is an error instead of skipped and counted
-    seed: int = 0
-    timeout: float = 900.0
-    label: str = ""
+    num_hosts: int = flag(1, "int", "hosts in a multi-host point (default: from torchrun/SLURM)")
+    host_rank: int = flag(0, "int", "this host's rank, 0 for the coordinator")
+    coordinator: str = flag("", "str", "host 0's address for rendezvous", metavar="HOST:PORT")
+    # Multi-host points without the shared rendezvous secret (a trusted network only).
+    insecure_rendezvous: bool = flag(
+        False,
+        "switch",
+        "multi-host: meet without KERASBENCH_RENDEZVOUS_SECRET(_FILE) (trusted networks only)",
+    )
+    image_size: int = flag(0, "int", "image side (default: the model's)")  # 0 = model default
+    seq_len: int = flag(0, "int", "steps per sample of sequence models")  # 0 = model default
+    dataset: str = flag("synthetic", "csv", "synthetic, cifar10, imagefolder, text")
+    # the dataset's folder or file; required for every real dataset
+    data_path: str = flag("", "str", "the dataset's folder (or text file)", metavar="PATH")
+    input: str = flag("arrays", "csv", "arrays, generator, native (see below)")
+    preprocess: str = flag("resize_crop", "csv", "imagefolder: resize_crop, resize256")
+    # loader workers (threads or processes); 0 = one per usable core
+    workers: int = flag(0, "int", "loader workers (default: one per core)")
+    use_multiprocessing: bool = flag(
+        False, "switch", "generator and grain loaders: worker processes instead of threads"
+    )
+    strict: bool = flag(
+        False, "switch", "an unreadable image file is an error (default: skipped and counted)"
+    )
+    seed: int = flag(0, "int")
+    timeout: float = flag(900.0, "float", "seconds per point before it is killed")
+    label: str = flag("", "str", "name for this run's results (e.g. a branch)")
     # Measure until the 95% CI half-width of the median step time is at most this
     # fraction of it (0 = exactly ``steps`` steps), or ``max_time`` seconds of timed
     # windows pass (0 = no limit), never stopping before ``min_windows`` windows.
-    target_ci: float = 0.0
-    max_time: float = 0.0
-    min_windows: int = 5
-    repeats: int = 1  # fresh worker processes per point
+    target_ci: float = flag(
+        0.0,
+        "float",
+        "measure until the 95%% CI half-width is at most this fraction of the median "
+        "(e.g. 0.02); 0 = exactly --steps",
+        metavar="FRACTION",
+    )
+    max_time: float = flag(0.0, "float", "time limit of --target-ci windows", metavar="SECONDS")
+    min_windows: int = flag(5, "int", "fewest windows before --target-ci stops")
+    repeats: int = flag(1, "int", "fresh worker processes per point")
     repeat: int = 0  # which of those processes this is (set by ``expand_repeats``)
-    tf32: bool = False  # allow TensorFloat-32 matmuls/convolutions on GPUs that have them
+    # allow TensorFloat-32 matmuls/convolutions on GPUs that have them
+    tf32: bool = flag(False, "onoff", "allow TF32 on GPUs (default off)")
 
     def __post_init__(self) -> None:
         _choice("model", self.model, MODELS)
@@ -144,7 +179,7 @@ class Spec:
         _choice("input", self.input, INPUTS)
         _choice("preprocess", self.preprocess, PREPROCESS)
         _int_range("workers", self.workers, 0, 1024)
-        for key in ("use_multiprocessing", "strict"):
+        for key in ("use_multiprocessing", "strict", "insecure_rendezvous"):
             if not isinstance(getattr(self, key), bool):
                 raise SpecError(f"{key}: expected true or false, got {getattr(self, key)!r}")
         if not isinstance(self.data_path, str):
@@ -237,7 +272,11 @@ SPEC_KEYS = frozenset(f.name for f in fields(Spec))
 
 
 def _check_model_fit(spec: Spec) -> None:
-    """Sizes and modes the model itself accepts (image minimum, sequences, generate)."""
+    """Sizes the model itself accepts (image minimum, sequences).
+
+    Whether a mode or dataset suits the model is a question of the rule book
+    (``kerasbench.feasibility``): such a point is planned and shown as skipped.
+    """
     info = MODELS[spec.model]
     if spec.image_size and spec.image_size < info.min_image_size:
         raise SpecError(
@@ -246,58 +285,12 @@ def _check_model_fit(spec: Spec) -> None:
         )
     if spec.seq_len and not info.takes_sequences:
         raise SpecError(f"seq_len: model {spec.model!r} does not take sequences")
-    if spec.mode == "generate":
-        if spec.dataset != "synthetic" or spec.input != "arrays":
-            raise SpecError(
-                "mode: generate takes synthetic prompts (dataset synthetic, input arrays)"
-            )
-        if not info.causal_lm:
-            lms = ", ".join(name for name, m in MODELS.items() if m.causal_lm)
-            raise SpecError(
-                f"mode: generate needs a causal language model; {spec.model!r} is not one "
-                f"(causal LMs: {lms})"
-            )
-        if (spec.seq_len or info.default_seq_len or 0) < 2:
-            raise SpecError("seq_len: generate needs at least 2 (a prompt and one new token)")
-
-
-def _model_accepting(key: str, value: Any) -> str:
-    """A model for which ``key = value`` can make sense, to check the value on its own."""
-    if key == "image_size":
-        return next(n for n, m in MODELS.items() if m.input_kind == "image")
-    if key == "seq_len" or (key == "mode" and value == "generate"):
-        return next(n for n, m in MODELS.items() if m.causal_lm)
-    return next(iter(MODELS))
 
 
 _VALID = {"model": MODELS, "backend": BACKENDS, "mode": MODES}
 # A matrix bigger than this is a typo (or a denial of service), not a benchmark plan.
 MAX_POINTS = 100_000
 MAX_SUITE_BYTES = 1 << 20
-
-
-def expand_repeats(specs: Sequence[Spec]) -> list[Spec]:
-    """Every point ``repeats`` times, as separate points with ``repeat`` = 0, 1, ...
-
-    The repeats go round the suite (every point once, then every point again),
-    so that a slow drift of the machine spreads over all points instead of
-    biasing one.
-    """
-    rounds = max((s.repeats for s in specs), default=0)
-    return [dataclasses.replace(s, repeat=r) for r in range(rounds) for s in specs if r < s.repeats]
-
-
-def check_value(key: str, value: Any, where: str) -> None:
-    """Validate one value of Spec key ``key`` on its own, so a bad flag is named as such."""
-    if key not in SPEC_KEYS:
-        raise SpecError(f"{where}: unknown key {key!r}; valid: {', '.join(sorted(SPEC_KEYS))}")
-    base: dict[str, Any] = {"model": _model_accepting(key, value), "backend": next(iter(BACKENDS))}
-    if key in ("num_hosts", "host_rank", "coordinator"):  # checked together in Spec
-        base.update(num_hosts=1024, coordinator="localhost:1")
-    try:
-        Spec(**{**base, key: value})
-    except SpecError as exc:
-        raise SpecError(f"{where}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -312,27 +305,27 @@ class Suite:
     def select(self, key: str, wanted: list[Any]) -> Suite:
         """Keep only ``wanted`` values of a selection axis (``model`` or ``mode``).
 
-        Blocks are narrowed to the wanted values they hold, so their own
-        settings still apply. A wanted model that no block holds gets a block of
-        the suite's defaults; a wanted mode that no block holds is added to
-        every block, so any model or mode can be asked of any suite.
+        Every wanted combination is kept: a wanted model runs on the settings of
+        the blocks that hold it, or on the suite's defaults when none does; each
+        model of the suite runs every wanted mode, on the settings of its blocks
+        that hold that mode, else of its first block. Points that cannot run are
+        planned anyway and skipped with the rule book's reason, never dropped.
         """
         for value in wanted:
             _choice(key, value, _VALID[key])
+        if key == "model":
+            blocks = []
+            for model in wanted:
+                own = [{**b, "model": [model]} for b in self.blocks if model in _held(b, "model")]
+                blocks += own or [{**self.defaults, "model": [model]}]
+            return dataclasses.replace(self, blocks=tuple(blocks))
+        models = list(dict.fromkeys(m for b in self.blocks for m in _held(b, "model")))
         blocks = []
-        covered: set[Any] = set()
-        for block in self.blocks:
-            held = block.get(key, Spec.__dataclass_fields__[key].default)
-            held = held if isinstance(held, list) else [held]
-            keep = [v for v in held if v in wanted]
-            if keep:
-                blocks.append({**block, key: keep})
-                covered.update(keep)
-        missing = [v for v in wanted if v not in covered]
-        if missing and key == "model":
-            blocks.append({**self.defaults, key: missing})
-        elif missing:
-            blocks.extend({**block, key: missing} for block in self.blocks)
+        for model in models:
+            own = [{**b, "model": [model]} for b in self.blocks if model in _held(b, "model")]
+            for mode in wanted:
+                with_mode = [b for b in own if mode in _held(b, "mode")]
+                blocks += [{**b, "mode": [mode]} for b in with_mode or own[:1]]
         return dataclasses.replace(self, blocks=tuple(blocks))
 
     def expand(
@@ -367,7 +360,16 @@ class Suite:
                 if spec not in seen:
                     seen.add(spec)
                     specs.append(spec)
+        # Repeats become points too: count them before anything expands them.
+        if sum(s.repeats for s in specs) > MAX_POINTS:
+            raise SpecError(f"{self.name}: with repeats the plan has more than {MAX_POINTS} points")
         return specs
+
+
+def _held(block: Mapping[str, Any], key: str) -> list[Any]:
+    """The values a matrix block holds for ``key`` (its default when absent), as a list."""
+    value = block.get(key, Spec.__dataclass_fields__[key].default)
+    return value if isinstance(value, list) else [value]
 
 
 def _check_table(where: str, value: object) -> dict[str, Any]:
@@ -413,13 +415,14 @@ def suite_names() -> list[str]:
 
 
 def load_suite(name_or_path: str) -> Suite:
-    """A built-in suite by name, or a suite file by path."""
+    """A built-in suite by name, or a suite file by path.
+
+    An argument is a path only if it looks like one (a ``.toml`` suffix or a
+    ``/``): a stray file called ``quick`` in the current folder never replaces
+    the built-in suite of that name.
+    """
     path = Path(name_or_path)
-    try:
-        is_file = path.suffix == ".toml" or path.exists()
-    except (OSError, ValueError) as exc:  # e.g. a name with a NUL byte or far too long
-        raise SpecError(f"{name_or_path!r}: not a suite name or path ({exc})") from None
-    if is_file:
+    if path.suffix == ".toml" or "/" in name_or_path or os.sep in name_or_path:
         try:
             # Only a regular file of sane size: never a device, a FIFO or a huge log.
             regular = path.is_file()
@@ -432,9 +435,9 @@ def load_suite(name_or_path: str) -> Suite:
         if size > MAX_SUITE_BYTES:
             raise SpecError(f"{name_or_path}: larger than {MAX_SUITE_BYTES} bytes; not a suite")
         return parse_suite(text, str(path))
-    builtin = SUITES_DIR / f"{name_or_path}.toml"
-    if not builtin.exists():
+    if name_or_path not in suite_names():
         raise SpecError(
             f"unknown suite {name_or_path!r}; valid: {', '.join(suite_names())} or a .toml path"
         )
+    builtin = SUITES_DIR / f"{name_or_path}.toml"
     return parse_suite(builtin.read_text(encoding="utf-8"), name_or_path)

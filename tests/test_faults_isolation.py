@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from kerasbench import backends, launch, procs
+from kerasbench import backends
 from kerasbench.envinfo import HostInfo, collect
+from kerasbench.orchestrate import point, procs
 from kerasbench.spec import Spec
 from kerasbench.worker import faults
 
@@ -52,7 +53,7 @@ def gone(pid: int, within: float = 5.0) -> bool:
 def run_with_fault(monkeypatch, host: HostInfo, fault: str, timeout: float = 60.0):
     monkeypatch.setenv(faults.ENV_VAR, f"{fault}@7")
     spec = Spec(model="mnist_mlp", backend=first_backend(), seed=7, steps=1, timeout=timeout)
-    return launch.run_point(spec, host, run_id="t", gpus=0)
+    return point.run_point(spec, host, run_id="t", gpus=0)
 
 
 def test_fault_setting_is_parsed_strictly() -> None:
@@ -110,7 +111,7 @@ def test_no_process_outlives_its_point(monkeypatch, host, fault: str) -> None:
     assert result.status == "failed" and "exited with code 4" in result.error
     pid = int(re.search(r"started child pid (\d+)", result.stderr_tail).group(1))
     assert gone(pid), f"child {pid} of the {fault} fault survived its point"
-    assert not procs._live  # the launcher forgot the finished worker
+    assert not procs.live_groups()  # the launcher forgot the finished worker
 
 
 def test_stop_request_kills_a_worker_that_is_just_starting(monkeypatch, host) -> None:
@@ -119,7 +120,7 @@ def test_stop_request_kills_a_worker_that_is_just_starting(monkeypatch, host) ->
     procs.request_stop(signal.SIGINT)
     try:
         spec = Spec(model="mnist_mlp", backend=first_backend(), seed=7, timeout=60)
-        result = launch.run_point(spec, host, gpus=0)
+        result = point.run_point(spec, host, gpus=0)
     finally:
         procs.clear_stop()
     assert result.status == "failed" and "SIGKILL" in result.error
@@ -152,7 +153,7 @@ def test_sweep_kills_only_processes_carrying_the_token() -> None:
 
 def test_ignored_signals_stay_ignored() -> None:
     # Under nohup SIGHUP is ignored; a run must not start stopping on it.
-    from kerasbench import runner
+    from kerasbench.orchestrate import run as runner
 
     old = signal.signal(signal.SIGHUP, signal.SIG_IGN)
     term = signal.getsignal(signal.SIGTERM)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from kerasbench import backends, launch
+from kerasbench import backends
 from kerasbench.envinfo import collect, gpus
+from kerasbench.orchestrate import point
 from kerasbench.spec import Spec
 from kerasbench.store import Store
 from kerasbench.worker import faults
@@ -232,13 +233,13 @@ def test_backend_that_finds_no_gpu_fails_with_the_reason(monkeypatch) -> None:
     # point that says so, not a CPU measurement filed as a GPU one.
     monkeypatch.delenv(faults.ENV_VAR, raising=False)
     spec = Spec(model="mnist_mlp", backend=BACKEND, device_kind="gpu", mode="predict", steps=1)
-    result = launch.run_point(spec, collect(), gpus=1)
+    result = point.run_point(spec, collect(), gpus=1)
     assert result.status == "failed"
     assert f"backend {BACKEND} found no GPU" in result.error
 
 
 def test_gpu_point_is_skipped_on_a_host_without_gpus() -> None:
     spec = Spec(model="mnist_mlp", backend=BACKEND, device_kind="gpu")
-    reason = launch.skip_reason(spec, gpus=0)
+    reason = point.skip_reason(spec, gpus=0)
     assert reason and ("GPU" in reason or "not installed" in reason)
     assert json.dumps(reason)  # a plain string, stored as the result's error

@@ -18,9 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kerasbench import cli, launch
+from kerasbench import cli
 from kerasbench.backends import BACKENDS
 from kerasbench.models import MODELS
+from kerasbench.orchestrate import point
 from kerasbench.spec import MODES, SPEC_KEYS, Spec, SpecError
 
 
@@ -39,7 +40,7 @@ def no_workers(monkeypatch):
         raise AssertionError(f"a process was started: {args[:1]}")
 
     monkeypatch.setattr(subprocess, "Popen", refuse)
-    monkeypatch.setattr(launch, "run_point", refuse)
+    monkeypatch.setattr(point, "run_point", refuse)
 
 
 BAD_SUITES = [

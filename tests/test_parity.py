@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kerasbench import backends
-from kerasbench.parity import KERAS3, ParityResult
+from kerasbench.orchestrate.agreement import KERAS3, ParityResult
 
 INSTALLED = [b for b in KERAS3 if not backends.missing_packages(b)]
 

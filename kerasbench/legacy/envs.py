@@ -296,6 +296,18 @@ def env_python(path: Path) -> Path:
     return path / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
 
+def check_target(path: Path) -> None:
+    """Refuse to (re)make an environment over a symlink or a folder that is not a venv.
+
+    ``venv --clear`` empties its target: through a planted symlink, or on a
+    folder someone else keeps there, that would delete what is not ours.
+    """
+    if path.is_symlink() or path.parent.is_symlink():
+        raise EnvError(f"{path}: is (or is inside) a symlink; refusing to clear it")
+    if path.exists() and not (path / "pyvenv.cfg").is_file():
+        raise EnvError(f"{path}: exists and is not a virtual environment; move it away first")
+
+
 def setup(
     backend: str,
     python: str | None = None,
@@ -316,8 +328,9 @@ def setup(
         check_env(existing.python, recipe)
         return existing
 
-    interpreter = find_interpreter(recipe, python)
     path = root / "envs" / backend
+    check_target(path)
+    interpreter = find_interpreter(recipe, python)
     log(f"{backend}: creating {path} with Python {interpreter.short} ({interpreter.executable})")
     path.parent.mkdir(parents=True, exist_ok=True)
     made = subprocess.run(

@@ -1,4 +1,4 @@
-"""The model registry: one module per model, looked up by name.
+"""The model registry: one module per model, found by scanning this package.
 
 Model modules import Keras inside ``build`` only, so that listing models or
 validating a suite never imports a framework. A module may register several
@@ -14,6 +14,8 @@ exactly what ran, and no extra Spec field is needed.
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,6 +23,23 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kerasbench.spec import Spec
 
+# The order `kerasbench list models` shows (the seed's models first); a module not
+# named here follows, by name.
+ORDER = (
+    "resnet50",
+    "cifar10_cnn",
+    "mnist_mlp",
+    "mlp_nodropout",
+    "vgg16",
+    "xception",
+    "mobilenet_v2",
+    "efficientnet_b0",
+    "lstm",
+    "gru",
+    "lstm_text",
+    "bert_base",
+    "gpt_small",
+)
 # What one sample is: an image (H, W, 3), a flat vector, a sequence of feature
 # vectors (steps, features), or a sequence of int32 token ids (steps,).
 INPUT_KINDS = ("image", "vector", "sequence", "tokens")
@@ -143,40 +162,28 @@ def tiny_variant(info: ModelInfo, name: str, description: str, **changes: Any) -
 
 
 def _registry() -> dict[str, ModelInfo]:
-    from kerasbench.models import (
-        bert_base,
-        cifar10_cnn,
-        efficientnet_b0,
-        gpt_small,
-        gru,
-        lstm,
-        lstm_text,
-        mlp_nodropout,
-        mnist_mlp,
-        mobilenet_v2,
-        resnet50,
-        vgg16,
-        xception,
-    )
+    """Every ``MODELS`` entry of every public module of this package.
 
-    modules = (
-        resnet50,
-        cifar10_cnn,
-        mnist_mlp,
-        mlp_nodropout,
-        vgg16,
-        xception,
-        mobilenet_v2,
-        efficientnet_b0,
-        lstm,
-        gru,
-        lstm_text,
-        bert_base,
-        gpt_small,
-    )
-    infos = [m for module in modules for m in module.MODELS]
-    # Full models first, then the tiny variants, each group in the order above.
-    return {m.name: m for m in sorted(infos, key=lambda m: m.tiny_of is not None)}
+    Adding a model is adding one file that defines ``build(spec, info)`` and
+    ``MODELS = (...)``; modules whose name starts with ``_`` are shared helpers.
+    Full models come first, then the tiny variants, each group in the order of
+    ``ORDER`` and then by module name.
+    """
+    names = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    names.sort(key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
+    infos = []
+    for name in names:
+        module = importlib.import_module(f"{__name__}.{name}")
+        entries = getattr(module, "MODELS", None)
+        if not isinstance(entries, tuple) or not all(isinstance(m, ModelInfo) for m in entries):
+            raise TypeError(f"{module.__name__}: MODELS must be a tuple of ModelInfo")
+        infos.extend(entries)
+    registry: dict[str, ModelInfo] = {}
+    for info in sorted(infos, key=lambda m: m.tiny_of is not None):
+        if info.name in registry:
+            raise ValueError(f"model {info.name!r} is registered twice")
+        registry[info.name] = info
+    return registry
 
 
 MODELS: dict[str, ModelInfo] = _registry()

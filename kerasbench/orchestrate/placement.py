@@ -1,11 +1,12 @@
-"""Data-parallel points on the orchestrator's side: what can run, how it starts, where hosts are.
+"""Where a point's processes go: devices and hosts, on the orchestrator's side.
 
 A point is data-parallel when ``devices`` (per host) or ``num_hosts`` is above
-one. Each backend runs it on its own engine (see ``kerasbench.worker.distributed``);
-this module only decides whether the point can run here, which command starts
-it (PyTorch needs one process per device, started by torch's own launcher),
-and reads the multi-host placement from the environment variables that
-torchrun-style launch scripts and SLURM set.
+one. Each backend runs it on the engine its registry entry declares (see
+``kerasbench.backends`` and ``kerasbench.worker.distributed``); whether it can
+run here is ``kerasbench.feasibility``'s question. This module says which
+command starts it (a "torchrun" engine needs one process per device, started by
+torch's own launcher) and reads the multi-host placement from the environment
+variables that torchrun-style launch scripts and SLURM set.
 """
 
 from __future__ import annotations
@@ -16,59 +17,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kerasbench.backends import BACKENDS
 from kerasbench.spec import Spec, SpecError
 
-DATA_PARALLEL_BACKENDS = ("jax", "tensorflow", "torch")
-DATA_PARALLEL_MODES = ("fit", "train_on_batch", "predict")
 DEFAULT_PORT = 29500  # torch's customary MASTER_PORT, used when only a host is known
 
 
-def is_data_parallel(spec: Spec) -> bool:
-    return spec.devices > 1 or spec.num_hosts > 1
-
-
-def uses_cpu_devices(spec: Spec, gpus: int) -> bool:
-    """True when the point's devices are simulated CPU devices rather than GPUs."""
-    return spec.device_kind == "cpu" or (spec.device_kind == "auto" and gpus == 0)
-
-
-def skip_reason(spec: Spec, gpus: int) -> str | None:
-    """Why a data-parallel ``spec`` cannot run on this host, or None."""
-    if not is_data_parallel(spec):
-        return None
-    if spec.backend not in DATA_PARALLEL_BACKENDS:
-        return (
-            f"backend {spec.backend} has no data-parallel engine here; "
-            f"devices > 1 and num_hosts > 1 run on {', '.join(DATA_PARALLEL_BACKENDS)}"
-        )
-    if spec.mode not in DATA_PARALLEL_MODES:
-        return f"data-parallel points measure {', '.join(DATA_PARALLEL_MODES)}, not {spec.mode}"
-    if spec.dataset != "synthetic" or spec.input != "arrays":
-        return (
-            "data-parallel points feed synthetic in-memory arrays here, not "
-            f"dataset={spec.dataset} input={spec.input}"
-        )
-    if spec.device_kind != "cpu" and 0 < gpus < spec.devices:
-        return (
-            f"needs {spec.devices} GPU(s) per host; this host has {gpus} "
-            "(--device-kind cpu simulates devices on the CPU)"
-        )
-    if (
-        spec.backend == "tensorflow"
-        and spec.num_hosts > 1
-        and spec.devices > 1
-        and uses_cpu_devices(spec, gpus)
-    ):
-        return (
-            "TensorFlow's MultiWorkerMirroredStrategy uses one CPU device per worker; "
-            "multi-host CPU points on tensorflow need devices = 1"
-        )
-    return None
-
-
 def uses_torchrun(spec: Spec) -> bool:
-    """PyTorch data parallelism is one process per device, started by torchrun."""
-    return spec.backend == "torch" and is_data_parallel(spec)
+    """A "torchrun" engine (PyTorch) is one process per device, started by torchrun."""
+    data_parallel = spec.devices > 1 or spec.num_hosts > 1
+    return data_parallel and BACKENDS[spec.backend].data_parallel == "torchrun"
 
 
 def worker_command(spec: Spec, spec_path: Path, result_path: Path) -> list[str]:

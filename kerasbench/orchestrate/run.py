@@ -11,20 +11,23 @@ file beside the store instead, so no measurement is lost silently.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import signal
 import sys
 import tempfile
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kerasbench import launch, procs
 from kerasbench.envinfo import HostInfo
+from kerasbench.orchestrate import point, procs
 from kerasbench.result import Result
-from kerasbench.spec import Spec, SpecError, expand_repeats
+from kerasbench.spec import MAX_POINTS, Spec, SpecError
 from kerasbench.store import Store, StoreError
 
 STOP_SIGNALS = tuple(
@@ -55,6 +58,20 @@ class Outcome:
     def exit_code(self) -> int | None:
         """128 + the signal number when a signal stopped the run (the shell's convention)."""
         return 128 + self.stop_signal if self.stop_signal else None
+
+
+def expand_repeats(specs: Sequence[Spec]) -> list[Spec]:
+    """Every point ``repeats`` times, as separate points with ``repeat`` = 0, 1, ...
+
+    The repeats go round the suite (every point once, then every point again),
+    so that a slow drift of the machine spreads over all points instead of
+    biasing one. The point limit holds after the expansion (checked before it
+    is materialised).
+    """
+    if sum(s.repeats for s in specs) > MAX_POINTS:
+        raise SpecError(f"with repeats the plan has more than {MAX_POINTS} points")
+    rounds = max((s.repeats for s in specs), default=0)
+    return [dataclasses.replace(s, repeat=r) for r in range(rounds) for s in specs if r < s.repeats]
 
 
 def begin(
@@ -147,13 +164,22 @@ def stop_on_signals() -> Iterator[None]:
 
 
 def write_unsaved(store_path: Path, run_id: str, result: Result, index: int) -> Path | None:
-    """Append a result that the store refused to a JSON lines file; returns where, or None."""
+    """Write a result that the store refused to a new JSON lines file; returns where, or None.
+
+    The file is new and uniquely named (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600),
+    beside the store or else in the temporary folder: a symlink or file planted
+    under a predictable name in a shared /tmp is never followed or appended to.
+    """
     line = json.dumps({"point_index": index, "result": result.to_dict()}) + "\n"
-    name = f"{store_path.name}.unsaved-{run_id}.jsonl"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for folder in (store_path.parent, Path(tempfile.gettempdir())):
-        path = folder / name
+        path = folder / f"{store_path.name}.unsaved-{run_id}-{uuid.uuid4().hex[:12]}.jsonl"
         try:
-            with open(path, "a", encoding="utf-8") as f:
+            fd = os.open(path, flags, 0o600)
+        except OSError:
+            continue
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(line)
             return path
         except OSError:
@@ -178,7 +204,7 @@ def execute(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     outcome = Outcome(run_id, [], planned, remaining=len(points))
-    gpus = launch.gpu_count()
+    gpus = point.gpu_count()
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -194,7 +220,7 @@ def execute(
                 if procs.stop_requested() is not None:
                     break
                 progress.update(task, description=f"{spec.model} {spec.backend} {spec.mode}")
-                result = launch.run_point(spec, host, run_id, gpus)
+                result = point.run_point(spec, host, run_id, gpus)
                 # A worker that ended because we killed it has no result worth keeping;
                 # its point stays pending and runs again on resume.
                 if procs.stop_requested() is not None and result.status not in ("ok", "skipped"):

@@ -1,4 +1,4 @@
-"""Equal work across backends: the same weights and batches, plain SGD, compared losses.
+"""Do the backends agree? The same weights and batches, plain SGD, compared losses.
 
 ``kerasbench parity`` proves that the backends compute the same thing before
 their speeds are compared. The first backend builds the model (seeded) and
@@ -25,12 +25,13 @@ from pathlib import Path
 
 import numpy as np
 
-from kerasbench import launch
+from kerasbench.backends import BACKENDS
 from kerasbench.data import synthetic
 from kerasbench.models import get_model
+from kerasbench.orchestrate.point import worker_env
 from kerasbench.spec import Spec
 
-KERAS3 = ("jax", "tensorflow", "torch")  # backends with a Keras 3 training loop
+KERAS3 = tuple(n for n, b in BACKENDS.items() if b.keras3_training)  # a Keras 3 training loop
 TOLERANCE = {"float32": 1e-4, "mixed_float16": 1e-2, "mixed_bfloat16": 5e-2}
 LEARNING_RATE = 0.01
 TIMEOUT_S = 900.0
@@ -112,7 +113,7 @@ def _run_worker(spec: Spec, job: dict, workdir: Path) -> dict:
     try:
         proc = subprocess.run(
             command,
-            env=launch.worker_env(spec, workdir / "keras_home"),
+            env=worker_env(spec, workdir / "keras_home"),
             cwd=workdir,
             capture_output=True,
             text=True,

@@ -46,6 +46,11 @@ def reap(pgid: int, token: str) -> None:
     _live.pop(pgid, None)
 
 
+def live_groups() -> list[int]:
+    """Process groups of the workers running now."""
+    return list(_live)
+
+
 def kill_group(pgid: int, sig: int = signal.SIGKILL) -> None:
     try:
         os.killpg(pgid, sig)

@@ -1,4 +1,4 @@
-"""Runs benchmark points, one fresh worker process each, and saves every result at once.
+"""Runs one benchmark point in a fresh worker process and returns its Result.
 
 A worker gets an explicit environment (a whitelist of the caller's variables,
 plus KERAS_BACKEND and a private KERAS_HOME), so neither a user's
@@ -19,9 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kerasbench import axes, backends, parallel, procs
+from kerasbench import backends, feasibility
 from kerasbench.envinfo import HostInfo, cpu_times, steal_fraction
 from kerasbench.legacy import launch as legacy_launch
+from kerasbench.orchestrate import placement, procs
 from kerasbench.result import Result
 from kerasbench.spec import Spec
 from kerasbench.store import now_iso
@@ -31,6 +32,8 @@ ENV_NAMES = frozenset(
     {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TZ", "TMPDIR", "TERM", "LD_LIBRARY_PATH"}
     | {"KERASBENCH_DEBUG_FAULTS"}  # test-only fault injection, see kerasbench/worker/faults.py
     | {"KERASBENCH_CACHE", "XDG_CACHE_HOME"}  # where the measured matmul peak is cached
+    # The multi-host rendezvous secret (see kerasbench/worker/rendezvous.py).
+    | {"KERASBENCH_RENDEZVOUS_SECRET", "KERASBENCH_RENDEZVOUS_SECRET_FILE"}
 )
 ENV_PREFIXES = (
     "LC_",
@@ -74,8 +77,8 @@ def worker_command(spec: Spec, spec_path: Path, result_path: Path) -> list[str]:
     """The command line that measures ``spec``: the same interpreter, the worker module."""
     if backends.BACKENDS[spec.backend].legacy:  # Keras 2: its own worker and interpreter
         return legacy_launch.worker_command(spec, spec_path, result_path)
-    if parallel.uses_torchrun(spec):  # one process per device, started by torchrun
-        return parallel.worker_command(spec, spec_path, result_path)
+    if placement.uses_torchrun(spec):  # one process per device, started by torchrun
+        return placement.worker_command(spec, spec_path, result_path)
     return [sys.executable, "-m", "kerasbench.worker", str(spec_path), str(result_path)]
 
 
@@ -86,23 +89,8 @@ def gpu_count() -> int:
 
 
 def skip_reason(spec: Spec, gpus: int) -> str | None:
-    """Why ``spec`` cannot run on this host, or None."""
-    info = backends.BACKENDS[spec.backend]
-    if info.legacy:
-        if spec.num_hosts > 1:
-            return f"backend {spec.backend} runs on one host (num_hosts must be 1)"
-        return legacy_launch.skip_reason(spec, gpus)
-    missing = backends.missing_packages(spec.backend)
-    if missing:
-        return (
-            f"backend {spec.backend} is not installed (missing {', '.join(missing)}); "
-            f"install it with: {info.install_hint}"
-        )
-    if not info.training and spec.mode != "predict":
-        return f"backend {spec.backend} is inference-only; it runs mode predict only"
-    if spec.device_kind == "gpu" and gpus < spec.devices:
-        return f"needs {spec.devices} GPU(s); this host has {gpus}"
-    return parallel.skip_reason(spec, gpus) or axes.unsupported(spec)
+    """Why ``spec`` cannot run on this host (the rule book's reason), or None."""
+    return feasibility.skip_reason(spec, gpus)
 
 
 def _tail(path: Path, lines: int = STDERR_TAIL_LINES) -> str:
