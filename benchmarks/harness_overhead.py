@@ -29,7 +29,7 @@ from pathlib import Path
 
 from kerasbench import backends
 from kerasbench.envinfo import collect, cpu_times, steal_fraction
-from kerasbench.launch import run_point
+from kerasbench.orchestrate.point import run_point
 from kerasbench.spec import Spec
 from kerasbench.stats import bootstrap_median_ci
 

@@ -14,7 +14,7 @@ whether real data slows a model down against synthetic data.
 
 Without ``--folder`` it writes a folder of JPEGs about 500x375 (ImageNet's
 typical size) with smooth, photo-like content. Every point is a normal
-kerasbench worker (``kerasbench.launch.run_point``): fresh process, same
+kerasbench worker (``kerasbench.orchestrate.point.run_point``): fresh process, same
 timing rules as ``kerasbench run``.
 """
 
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kerasbench import backends, envinfo  # noqa: E402
-from kerasbench.launch import run_point  # noqa: E402
+from kerasbench.orchestrate.point import run_point  # noqa: E402
 from kerasbench.result import Result  # noqa: E402
 from kerasbench.spec import Spec  # noqa: E402
 

@@ -23,7 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from kerasbench.report import compare
+    from kerasbench.report import verdicts as compare
 
     if args.new is None and not (args.base_label or args.new_label):
         raise UsageError("compare needs NEW, or --base-label/--new-label within BASE")

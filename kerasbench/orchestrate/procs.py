@@ -6,7 +6,7 @@ leaves the group (``setsid``, a daemon) escapes that; it still carries the
 worker's ``KERASBENCH_POINT_ID`` in its environment, so on Linux a sweep of
 ``/proc`` finds and kills it as well.
 
-A signal handler (see ``kerasbench.runner``) calls ``request_stop``, which kills
+A signal handler (see ``kerasbench.orchestrate.run``) calls ``request_stop``, which kills
 every live worker at once; ``started`` kills a worker that was being started
 while the stop was requested.
 """
