@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from kerasbench import backends  # noqa: E402
-from kerasbench.orchestrate import run as runner  # noqa: E402
 from kerasbench.envinfo import collect  # noqa: E402
+from kerasbench.orchestrate import run as runner  # noqa: E402
 from kerasbench.spec import Spec  # noqa: E402
 from kerasbench.store import Store  # noqa: E402
 from kerasbench.worker import faults  # noqa: E402
