@@ -23,8 +23,8 @@ from kerasbench.report.charts.draw import (
     write_pngs,
 )
 from kerasbench.report.charts.overview import first_step_chart, memory_chart
-from kerasbench.report.charts.speedup import scaling_chart, scaling_lines
 from kerasbench.report.charts.speed import step_time_chart, throughput_chart
+from kerasbench.report.charts.speedup import scaling_chart, scaling_lines
 from kerasbench.report.view import build_view
 from kerasbench.result import Result
 
