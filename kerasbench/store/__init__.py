@@ -122,6 +122,7 @@ class Store:
             self._open()
         except sqlite3.OperationalError as exc:
             if create or _is_busy(exc):
+                self._conn.close()
                 raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
             # A reader on a read-only location (where a WAL store cannot even be opened
             # for writing): read it as it is.
@@ -130,7 +131,13 @@ class Store:
             self._conn = self._connect_readonly()
             self.readonly = True
         except sqlite3.DatabaseError as exc:
+            self._conn.close()
             raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
+        except BaseException:
+            # A store refused half-way through opening leaves no connection (nor its locks).
+            if hasattr(self, "_conn"):
+                self._conn.close()
+            raise
 
     def _connect_readonly(self) -> sqlite3.Connection:
         try:
