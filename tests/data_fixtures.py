@@ -117,3 +117,49 @@ def write_imagefolder(root: Path, size: tuple[int, int] = (50, 38), corrupt: boo
         whole = (root / "cat" / "rgb.JPEG").read_bytes()
         (root / "dog" / "truncated.JPEG").write_bytes(whole[: len(whole) // 3])
     return root
+
+
+# --- hostile CIFAR-10 pickles (tests/test_hostile_cifar.py, benchmarks/hostile_inputs.py) ---
+
+
+def _py2_dtype(code: bytes, fields: bytes = b"N", flags: int = 0) -> bytes:
+    """``numpy.dtype(code)`` and its version-3 state, with optional names/fields opcodes."""
+    out = b"cnumpy\ndtype\n" + _string(code) + _int(0) + _int(1) + b"\x87R"
+    state = b"(" + _int(3) + _string(b"|") + b"N" + fields + _int(8) + _int(1) + _int(flags)
+    return out + state + b"tb"
+
+
+def forged_object_pickle() -> bytes:
+    """A batch whose labels are a structured array with one object field over file bytes.
+
+    The dtype's state names a field of dtype ``O`` and clears its object flags,
+    so numpy trusts eight bytes of the file (``AAAAAAAA``) as a PyObject pointer:
+    reading the labels dereferences 0x4141414141414141 and crashes.
+    """
+    obj = b"cnumpy\ndtype\n" + _string(b"O8") + _int(0) + _int(1) + b"\x87R"
+    fields = b"(" + _string(b"a") + b"t}" + _string(b"a") + b"(" + obj + _int(0) + b"ts"
+    dtype = b"cnumpy\ndtype\n" + _string(b"V8") + _int(0) + _int(1) + b"\x87R"
+    dtype += b"(" + _int(3) + _string(b"|") + b"N" + fields + _int(8) + _int(1) + _int(0) + b"tb"
+    arr = b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n" + _int(0) + b"\x85"
+    arr += _string(b"b") + b"\x87R(" + _int(1) + b"(" + _int(1) + b"t" + dtype
+    arr += b"\x89" + _string(b"A" * 8) + b"tb"
+    data, _ = cifar_arrays(1)
+    out = b"\x80\x02}q\x01(" + _string(b"data") + _py2_uint8_array(data)
+    return out + _string(b"labels") + arr + b"u."
+
+
+def claims_more_than_it_holds(images: int = 200_000) -> bytes:
+    """A tiny batch whose ``data`` is ``_reconstruct(ndarray, (images, 3072), 'B')`` with no state.
+
+    The real ``_reconstruct`` allocates the whole (uninitialised) array.
+    """
+    arr = b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n"
+    arr += b"(" + _int(images) + _int(PIXELS) + b"t" + _string(b"B") + b"\x87R"
+    labels = b"](" + _int(0) * 4 + b"e"
+    return b"\x80\x02}q\x01(" + _string(b"data") + arr + _string(b"labels") + labels + b"u."
+
+
+def direct_ndarray_pickle() -> bytes:
+    """A batch that calls ``numpy.ndarray((1,), dtype('u1'))`` itself (REDUCE on ndarray)."""
+    call = b"cnumpy\nndarray\n(" + _int(1) + b"\x85" + _py2_dtype(b"u1") + b"tR"
+    return b"\x80\x02}q\x01(" + _string(b"data") + call + _string(b"labels") + b"]u."

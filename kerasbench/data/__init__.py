@@ -39,7 +39,10 @@ def resolve_data_paths(specs: Iterable[Spec]) -> list[Spec]:
                     f"dataset: {spec.dataset!r} feeds {wanted} models; "
                     f"model {spec.model!r} takes {kind} inputs"
                 )
-            path = Path(spec.data_path).expanduser()
+            try:
+                path = Path(spec.data_path).expanduser()
+            except RuntimeError:  # ~name of a user this system does not have
+                raise SpecError(f"data_path: {spec.data_path}: no such user's home") from None
             if not path.exists():
                 raise SpecError(f"data_path: {spec.data_path}: no such file or folder")
             spec = dataclasses.replace(spec, data_path=str(path.resolve()))

@@ -5,8 +5,9 @@
   pickles that refer to ``numpy.core.multiarray._reconstruct``, ``numpy.ndarray``
   and ``numpy.dtype``; pickles written under numpy 2 refer to
   ``numpy._core.multiarray._reconstruct`` and ``_codecs.encode``. A restricted
-  unpickler admits exactly those globals and refuses everything else, so that
-  a crafted file cannot run code on load.
+  unpickler (``npickle``) admits exactly those globals, as stand-ins that only
+  record what the file asks for, and builds checked numeric arrays from them:
+  a crafted file can neither run code nor forge object pointers on load.
 - ``cifar-10-batches-bin``: records of 1 label byte + 3072 pixel bytes
   (10000 per official file), plus ``batches.meta.txt``.
 
@@ -17,81 +18,35 @@ is not, since a benchmark trains.
 
 from __future__ import annotations
 
-import codecs
-import importlib
-import io
-import pickle
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+
+from kerasbench.data import npickle
 
 PY_DIR, BIN_DIR = "cifar-10-batches-py", "cifar-10-batches-bin"
 SIDE, PIXELS = 32, 3 * 32 * 32
 RECORD_BYTES = 1 + PIXELS
 NUM_CLASSES = 10
+# An official batch holds 10,000 images (a 31 MB pickle); nothing larger is read.
+MAX_BATCH_IMAGES = 10_000
+MAX_PICKLE_BYTES = 64 << 20
 
 
 class DataError(ValueError):
     """A dataset file or folder that cannot be read as what it claims to be."""
 
 
-def _reconstruct() -> Any:
-    # numpy 2 moved numpy.core to numpy._core (importing numpy.core warns there).
-    for module in ("numpy._core.multiarray", "numpy.core.multiarray"):
-        try:
-            return importlib.import_module(module)._reconstruct
-        except ImportError:
-            continue
-    raise ImportError("numpy has no multiarray._reconstruct")  # pragma: no cover
-
-
-def _latin1_encode(text: str, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-    """``_codecs.encode`` as numpy-2 pickles use it (bytes saved as latin-1 text), and only that."""
-    if codecs.lookup(encoding).name != "iso8859-1":
-        raise pickle.UnpicklingError(f"_codecs.encode with encoding {encoding!r} is not admitted")
-    return codecs.encode(text, encoding, errors)
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that resolves only the globals a CIFAR-10 batch needs; anything else raises."""
-
-    ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("_codecs", "encode"),
-    }
-
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) not in self.ALLOWED:
-            raise pickle.UnpicklingError(
-                f"refers to {module}.{name}, which a CIFAR-10 batch never does"
-            )
-        if name == "_reconstruct":
-            return _reconstruct()
-        if module == "_codecs":
-            return _latin1_encode
-        return {"ndarray": np.ndarray, "dtype": np.dtype}[name]
-
-    def persistent_load(self, pid: Any) -> Any:
-        raise pickle.UnpicklingError("persistent ids are not admitted")
-
-
 def load_pickle_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """One ``cifar-10-batches-py`` file as (uint8 N x 3 x 32 x 32, int32 labels)."""
+    raw = _read_capped(path, MAX_PICKLE_BYTES)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        batch = RestrictedUnpickler(io.BytesIO(raw), encoding="bytes").load()
+        batch = npickle.load_dict(raw)
     except Exception as exc:  # any malformed or refused pickle is a data error
-        raise DataError(f"{path}: not a CIFAR-10 python batch ({exc})") from None
-    if not isinstance(batch, dict):
-        raise DataError(f"{path}: not a CIFAR-10 python batch (a {type(batch).__name__})")
+        raise DataError(f"{path}: not a CIFAR-10 python batch ({_one_line(exc)})") from None
     # Python 2 files decode their keys to bytes; Python 3 writers use str.
     keys = {k.decode("latin-1") if isinstance(k, bytes) else k: k for k in batch}
     if "data" not in keys or "labels" not in keys:
@@ -101,21 +56,21 @@ def load_pickle_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         raise DataError(f"{path}: 'data' is not a uint8 N x {PIXELS} array")
     if data.shape[1] != PIXELS:
         raise DataError(f"{path}: 'data' has {data.shape[1]} values per image, not {PIXELS}")
-    try:
-        y = np.asarray(labels, dtype=np.int64)
-    except (TypeError, ValueError):
-        raise DataError(f"{path}: 'labels' is not a list of integers") from None
-    if y.shape != (len(data),):
-        raise DataError(f"{path}: {len(y)} labels for {len(data)} images")
-    return _checked(path, data, y)
+    if len(data) > MAX_BATCH_IMAGES:
+        raise DataError(f"{path}: {len(data)} images; a CIFAR-10 batch holds {MAX_BATCH_IMAGES}")
+    if not isinstance(labels, list) or not all(type(v) is int for v in labels):
+        raise DataError(f"{path}: 'labels' is not a list of integers")
+    if len(labels) != len(data):
+        raise DataError(f"{path}: {len(labels)} labels for {len(data)} images")
+    bad = [v for v in labels if not 0 <= v < NUM_CLASSES]
+    if bad:  # checked here, since a huge Python int cannot become an int64 below
+        raise DataError(f"{path}: label {bad[0]} is not a CIFAR-10 class (0..{NUM_CLASSES - 1})")
+    return _checked(path, data, np.asarray(labels, dtype=np.int64))
 
 
 def load_binary_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """One ``cifar-10-batches-bin`` file as (uint8 N x 3 x 32 x 32, int32 labels)."""
-    try:
-        raw = np.fromfile(path, dtype=np.uint8)
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    raw = np.frombuffer(_read_capped(path, MAX_BATCH_IMAGES * RECORD_BYTES), dtype=np.uint8)
     if raw.size == 0 or raw.size % RECORD_BYTES:
         raise DataError(
             f"{path}: {raw.size} bytes is not a whole number of {RECORD_BYTES}-byte records "
@@ -123,6 +78,26 @@ def load_binary_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
         )
     records = raw.reshape(-1, RECORD_BYTES)
     return _checked(path, records[:, 1:], records[:, 0].astype(np.int64))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())[:200]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _read_capped(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file no larger than ``limit``; DataError otherwise."""
+    try:
+        # O_NONBLOCK: opening a FIFO planted under a batch's name must not wait for a writer.
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise DataError(f"{path}: not a regular file")
+            raw = f.read(limit + 1)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise DataError(f"{path}: larger than {limit} bytes; not a CIFAR-10 batch")
+    return raw
 
 
 def _checked(path: Path, data: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

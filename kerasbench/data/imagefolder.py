@@ -8,7 +8,7 @@ Preprocessing (the Spec's ``preprocess``), for a model taking S x S images:
 
 - ``resize_crop``: the shorter side resized to 256 * S / 224 (256 for the usual
   224-pixel models), aspect ratio kept, then the centre S x S crop: the
-  standard ImageNet evaluation transform.
+  standard ImageNet evaluation transform (done as one resize of the crop's box).
 - ``resize256``: the whole image squeezed to S x S, aspect ratio not kept, as
   the seed did; S defaults to 256 with this preprocessing (the seed's 256x256).
 
@@ -31,6 +31,11 @@ from kerasbench.data.cifar10 import DataError
 IMAGE_SUFFIXES = frozenset(
     {".jpeg", ".jpg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".pgm"}
 )
+
+
+# Pixels an image may have to be decoded at all (8192 x 8192); Pillow's own
+# DecompressionBomb limit is larger, and only warns below twice that.
+MAX_PIXELS = 8192 * 8192
 
 
 class UnreadableImage(DataError):
@@ -75,27 +80,45 @@ def resize_crop_side(size: int) -> int:
 
 
 def decode(path: Path, preprocess: str, size: int) -> np.ndarray:
-    """One image as uint8 ``size x size x 3`` RGB; raises UnreadableImage."""
+    """One image as uint8 ``size x size x 3`` RGB; raises UnreadableImage.
+
+    Every failure of a hostile or broken file (Pillow raises many kinds, and
+    MemoryError) is an UnreadableImage. An image over ``MAX_PIXELS`` is refused
+    from its header, before it is decoded.
+    """
+    if preprocess not in ("resize256", "resize_crop"):
+        raise ValueError(f"preprocess: unknown value {preprocess!r}")
+    try:
+        return _decode(path, preprocess, size)
+    except UnreadableImage:
+        raise
+    except Exception as exc:  # a decoder fed hostile bytes fails in many ways (MemoryError too)
+        text = " ".join(str(exc).split())[:160] or type(exc).__name__
+        raise UnreadableImage(f"{path}: unreadable image ({text})") from None
+
+
+def _decode(path: Path, preprocess: str, size: int) -> np.ndarray:
     from PIL import Image
 
-    try:
-        with warnings.catch_warnings():
-            # Palette images with transparency warn on RGB conversion; that is what we ask.
-            warnings.simplefilter("ignore", UserWarning)
-            with Image.open(path) as image:
-                image = image.convert("RGB")  # decodes the whole file
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise UnreadableImage(f"{path}: unreadable image ({exc})") from None
+    with warnings.catch_warnings():
+        # Palette images with transparency warn on RGB conversion; that is what we ask.
+        warnings.simplefilter("ignore", UserWarning)
+        with Image.open(path) as image:
+            width, height = image.size
+            if width < 1 or height < 1 or width * height > MAX_PIXELS:
+                raise UnreadableImage(
+                    f"{path}: {width}x{height} pixels; at most {MAX_PIXELS} are decoded"
+                )
+            image = image.convert("RGB")  # decodes the whole file
+    bilinear = Image.Resampling.BILINEAR
     if preprocess == "resize256":
-        image = image.resize((size, size), Image.Resampling.BILINEAR)
-    elif preprocess == "resize_crop":
-        width, height = image.size
-        side = resize_crop_side(size)
-        scale = side / min(width, height)
-        new = (max(size, round(width * scale)), max(size, round(height * scale)))
-        image = image.resize(new, Image.Resampling.BILINEAR)
-        left, top = (new[0] - size) // 2, (new[1] - size) // 2
-        image = image.crop((left, top, left + size, top + size))
-    else:
-        raise ValueError(f"preprocess: unknown value {preprocess!r}")
-    return np.asarray(image, dtype=np.uint8)
+        return np.asarray(image.resize((size, size), bilinear), dtype=np.uint8)
+    # resize_crop: the centre crop's box in the source's own pixels, resized straight
+    # to size x size. The same picture as resizing the whole image first and cropping
+    # after, at a cost bounded by the source: a 1 x 2000 image would otherwise be
+    # resized to 256 x 512000 first.
+    scale = resize_crop_side(size) / min(width, height)
+    box_w, box_h = min(width, size / scale), min(height, size / scale)
+    left, top = (width - box_w) / 2, (height - box_h) / 2
+    box = (left, top, left + box_w, top + box_h)
+    return np.asarray(image.resize((size, size), bilinear, box=box), dtype=np.uint8)

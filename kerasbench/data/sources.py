@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,8 @@ from kerasbench.spec import Spec
 # is decoded once before timing to find unreadable files, so this bounds set-up time.
 MAX_POOL_FILES = 10_000
 SKIPPED_NAMES_KEPT = 20
+# The text dataset reads at most this much (the classic corpora are 0.6-5 MB).
+MAX_TEXT_BYTES = 64 << 20
 
 
 def usable_cores() -> int:
@@ -225,27 +228,61 @@ def check_files(
     return good[:wanted], skipped
 
 
-def _open_text(info: ModelInfo, spec: Spec, rng: np.random.Generator) -> Opened:
-    from kerasbench.data.text import encode_text
+@dataclass
+class TextSource(Source):
+    """Token windows of a text, made when read; a causal LM's target is its input shifted by one."""
 
-    path = Path(spec.data_path)
+    windows: Any  # kerasbench.data.text.TextWindows
+    causal: bool
+
+    def __len__(self) -> int:
+        return len(self.windows)
+
+    def sample(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self.batch(np.asarray([index]))
+        return x[0], y[0]
+
+    def batch(self, indices: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self.windows.windows(indices)
+        if self.causal:
+            return np.ascontiguousarray(x[:, :-1]), np.ascontiguousarray(x[:, 1:])
+        return x, y
+
+
+def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
+    """A regular UTF-8 text file of at most ``limit`` bytes; DataError otherwise."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # O_NONBLOCK: a FIFO given as the text must not wait for a writer.
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise DataError(f"{path}: not a regular file")
+            raw = f.read(limit + 1)
     except OSError as exc:
         raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(raw) > limit:
+        raise DataError(f"{path}: larger than {limit >> 20} MiB; the text dataset reads less")
+    try:
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+
+
+def _open_text(info: ModelInfo, spec: Spec, rng: np.random.Generator) -> Opened:
+    from kerasbench.data.text import TextWindows, text_ids
+
+    path = Path(spec.data_path)
+    text = read_text(path)
     seq_len = info.input_shape(spec)[0]
     causal = getattr(info, "target", "class") == "next_token"
     try:
+        ids, vocab = text_ids(text)
         # A causal LM learns the next character at every position: windows one
         # longer, split into input and the same characters shifted by one.
-        x, y, vocab = encode_text(text, seq_len + 1 if causal else seq_len)
+        windows = TextWindows(ids, seq_len + 1 if causal else seq_len)
     except ValueError as exc:
         raise DataError(f"{path}: {exc}") from None
-    if causal:
-        x, y = np.ascontiguousarray(x[:, :-1]), np.ascontiguousarray(x[:, 1:])
     # The model's output layer is sized to the file's vocabulary.
     info = dataclasses.replace(info, vocab_size=vocab, num_classes=vocab)
     notes = {"data_files": f"{path} ({len(text)} characters, vocabulary {vocab})"}
-    return Opened(ArraySource(x, y), rng.permutation(len(x)), info, notes)
+    source = TextSource(windows, causal)
+    return Opened(source, rng.permutation(len(source)), info, notes)

@@ -28,56 +28,36 @@ from pathlib import Path
 from typing import Any
 
 from kerasbench.result import Result
+from kerasbench.store.records import result_from_json
+from kerasbench.store.schema import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    READ_TIME_LIMIT_S,
+    SCHEMA_V1,
+    SCHEMA_VERSION,
+    StoreError,
+    check_schema,
+    connect_readonly,
+    harden,
+    time_limited,
+)
 
-APPLICATION_ID = 0x4B424E43  # "KBNC"
-SCHEMA_VERSION = 2
+__all__ = [
+    "APPLICATION_ID",
+    "MIGRATIONS",
+    "SCHEMA_V1",
+    "SCHEMA_VERSION",
+    "RunInfo",
+    "Store",
+    "StoreError",
+    "default_path",
+    "now_iso",
+]
+
 BUSY_TIMEOUT_MS = 30_000
 # Attempts at a write that still finds the store locked after the busy timeout.
 WRITE_ATTEMPTS = 3
-
-# Version 1, as the first kerasbench wrote it; newer versions are reached by MIGRATIONS.
-SCHEMA_V1 = (
-    """CREATE TABLE runs (
-    run_id TEXT PRIMARY KEY,
-    started_at TEXT NOT NULL,
-    finished_at TEXT,
-    suite TEXT,
-    label TEXT NOT NULL DEFAULT '',
-    argv TEXT,
-    host_json TEXT,
-    status TEXT NOT NULL DEFAULT 'running'
-)""",
-    """CREATE TABLE results (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    run_id TEXT REFERENCES runs(run_id),
-    point_key TEXT NOT NULL,
-    model TEXT NOT NULL,
-    backend TEXT NOT NULL,
-    mode TEXT NOT NULL,
-    status TEXT NOT NULL,
-    label TEXT NOT NULL DEFAULT '',
-    started_at TEXT,
-    record_json TEXT NOT NULL
-)""",
-    "CREATE INDEX results_run ON results(run_id)",
-    "CREATE INDEX results_point ON results(point_key)",
-)
-
-# MIGRATIONS[v] takes a store from version v to v + 1 (run inside one transaction).
-MIGRATIONS: dict[int, tuple[str, ...]] = {
-    1: (
-        # The planned points of a run (a JSON list of Spec dicts), for --resume.
-        "ALTER TABLE runs ADD COLUMN specs_json TEXT",
-        # The index of a result's point in its run's plan (NULL for results saved without one).
-        "ALTER TABLE results ADD COLUMN point_index INTEGER",
-        "CREATE INDEX results_run_point ON results(run_id, point_index)",
-    ),
-}
 RUN_STATUSES = ("running", "done", "interrupted")
-
-
-class StoreError(RuntimeError):
-    """A results file that kerasbench must not read or write."""
 
 
 def default_path() -> Path:
@@ -110,13 +90,23 @@ def _is_busy(exc: sqlite3.Error) -> bool:
 class Store:
     """An open results store. Use as a context manager, or call ``close``."""
 
-    def __init__(self, path: Path | str, create: bool = True) -> None:
+    def __init__(
+        self, path: Path | str, create: bool = True, read_time_limit_s: float = READ_TIME_LIMIT_S
+    ) -> None:
         self.path = Path(path)
+        self.read_time_limit_s = read_time_limit_s
         self.migrated_from: int | None = None  # the schema version this open migrated from
+        self.readonly = False  # opened read-only: a store on a read-only location
         if not self.path.exists():
             if not create:
                 raise StoreError(f"{self.path}: no results store here")
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # e.g. afile/r.db where afile is a file
+                reason = exc.strerror or str(exc)
+                raise StoreError(
+                    f"{self.path}: cannot create a results store here ({reason})"
+                ) from None
         elif self.path.is_dir():
             raise StoreError(f"{self.path}: is a directory, not a results store")
         else:
@@ -125,33 +115,63 @@ class Store:
             self._inspect()
         try:
             # isolation_level=None: transactions are exactly the BEGIN/COMMIT below.
-            self._conn = sqlite3.connect(
-                self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            self._conn = harden(
+                sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             )
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             self._open()
+        except sqlite3.OperationalError as exc:
+            if create or _is_busy(exc):
+                self._conn.close()
+                raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
+            # A reader on a read-only location (where a WAL store cannot even be opened
+            # for writing): read it as it is.
+            if hasattr(self, "_conn"):
+                self._conn.close()
+            self._conn = self._connect_readonly()
+            self.readonly = True
         except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
+        except BaseException:
+            # A store refused half-way through opening leaves no connection (nor its locks).
+            if hasattr(self, "_conn"):
+                self._conn.close()
+            raise
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        try:
+            return connect_readonly(self.path)
+        except sqlite3.Error as exc:
             raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
 
     def _inspect(self) -> None:
-        """Refuse an existing file that is not a kerasbench store we can read."""
-        try:
-            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open ({exc})") from None
+        """Refuse an existing file that is not a kerasbench store we can read safely."""
+        conn = self._connect_readonly()
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             app_id, version, tables = self._header(conn)
             if (app_id, tables) != (0, 0):
                 self._check_header(app_id, version)
+                check_schema(conn, self.path, version)
                 # A damaged page shows up here rather than half-way through a run.
-                check = conn.execute("PRAGMA quick_check").fetchone()[0]
+                limit = self.read_time_limit_s
+                with time_limited(conn, self.path, limit, "integrity check"):
+                    check = conn.execute("PRAGMA quick_check").fetchone()[0]
                 if check != "ok":
                     raise StoreError(f"{self.path}: results store is corrupt ({check})")
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
         finally:
             conn.close()
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """Rows of one read, under the read time limit; StoreError for any failure."""
+        try:
+            with time_limited(self._conn, self.path, self.read_time_limit_s):
+                return self._conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the results store ({exc})") from None
 
     @staticmethod
     def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
@@ -280,36 +300,48 @@ class Store:
         )
 
     def runs(self) -> list[RunInfo]:
-        rows = self._conn.execute(
+        rows = self._read(
             "SELECT run_id, started_at, finished_at, suite, label, status, host_json,"
             " json_array_length(specs_json) FROM runs ORDER BY started_at, rowid"
-        ).fetchall()
-        return [
-            RunInfo(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "{}"), r[7])
-            for r in rows
-        ]
+        )
+        return [self._run_info(r) for r in rows]
+
+    def _run_info(self, row: tuple[Any, ...]) -> RunInfo:
+        texts, optional = (row[0], row[1], row[4], row[5]), (row[2], row[3])
+        ok = all(isinstance(v, str) for v in texts)
+        ok = ok and all(v is None or isinstance(v, str) for v in optional)
+        ok = ok and (row[7] is None or isinstance(row[7], int))
+        try:
+            host = json.loads(row[6] or "{}")
+        except (TypeError, ValueError, RecursionError):
+            host = None
+        if not ok or not isinstance(host, dict):
+            raise StoreError(f"{self.path}: run {str(row[0])[:40]!r}: damaged run record")
+        return RunInfo(row[0], row[1], row[2], row[3], row[4], row[5], host, row[7])
 
     def run_plan(self, run_id: str) -> list[dict[str, Any]] | None:
         """The planned points of a run as Spec dicts, or None when none was stored."""
-        row = self._conn.execute(
-            "SELECT specs_json FROM runs WHERE run_id = ?", (run_id,)
-        ).fetchone()
+        rows = self._read("SELECT specs_json FROM runs WHERE run_id = ?", (run_id,))
+        row = rows[0] if rows else None
         if row is None:
             raise StoreError(f"{self.path}: no run {run_id!r} in this store")
         if row[0] is None:
             return None
-        plan = json.loads(row[0])
+        try:
+            plan = json.loads(row[0])
+        except (TypeError, ValueError, RecursionError):
+            plan = None
         if not isinstance(plan, list) or not all(isinstance(p, dict) for p in plan):
             raise StoreError(f"{self.path}: run {run_id}: the stored plan is damaged")
         return plan
 
     def finished_points(self, run_id: str) -> set[int]:
         """Indices (in the run's plan) of the points that have a saved result."""
-        rows = self._conn.execute(
+        rows = self._read(
             "SELECT DISTINCT point_index FROM results WHERE run_id = ? AND point_index IS NOT NULL",
             (run_id,),
-        ).fetchall()
-        return {r[0] for r in rows}
+        )
+        return {r[0] for r in rows if isinstance(r[0], int)}
 
     # results ------------------------------------------------------------
 
@@ -368,10 +400,14 @@ class Store:
                 query += f" AND {column} IN ({', '.join('?' * len(values))})"
                 params.extend(values)
         query += " ORDER BY id"
-        records = [
-            Result.from_dict(json.loads(row[0]))
-            for row in self._conn.execute(query, params).fetchall()
-        ]
+        records = []
+        for row_id, text in self._read(
+            query.replace("SELECT record_json", "SELECT id, record_json"), params
+        ):
+            try:
+                records.append(result_from_json(text))
+            except ValueError as exc:
+                raise StoreError(f"{self.path}: result row {row_id}: {exc}") from None
         if not latest:
             return records
         newest: dict[tuple[str, str], list[Result]] = {}
