@@ -42,7 +42,7 @@ def bad_input_errors() -> tuple[type[BaseException], ...]:
     """Exceptions that mean "the input is wrong", not "kerasbench is wrong": exit 2."""
     from kerasbench.data.cifar10 import DataError
     from kerasbench.legacy.envs import EnvError
-    from kerasbench.report.records import CompareError
+    from kerasbench.report.exports import CompareError
     from kerasbench.spec import SpecError
     from kerasbench.store import StoreError
 

@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from kerasbench import cli, launch, runner
+from kerasbench import cli
 from kerasbench.envinfo import collect
+from kerasbench.orchestrate import point as launch
+from kerasbench.orchestrate import run as runner
 from kerasbench.result import Result
 from kerasbench.spec import Spec
 from kerasbench.store import (
@@ -203,7 +205,9 @@ def test_full_disk_keeps_saved_results_and_writes_the_rest_beside_the_store(
         outcome = runner.execute(store, run_id, points, host, len(specs), show_progress=False)
     assert saved == 0
     assert outcome.save_error and "full" in outcome.save_error
-    assert outcome.unsaved_path == tmp_path / f"results.db.unsaved-{run_id}.jsonl"
+    # A new file beside the store, named for the run plus a random part nobody can plant.
+    assert outcome.unsaved_path.parent == tmp_path
+    assert outcome.unsaved_path.name.startswith(f"results.db.unsaved-{run_id}-")
     (line,) = outcome.unsaved_path.read_text().splitlines()
     unsaved = json.loads(line)
     assert unsaved["point_index"] == len(outcome.results)

@@ -91,11 +91,11 @@ def test_reads_stop_at_the_time_limit_and_schema_is_not_trusted(tmp_path: Path) 
 @pytest.mark.parametrize(
     "record, message",
     [
-        ("not json {", "result row 1: record is not JSON"),
-        ("[1]", "result row 1: a record is a JSON object, not list"),
-        ('{"model": "m"}', "result row 1: record lacks field"),
-        (None, "result row 1: record field 'batch_size' is not int"),
-        (None, "result row 1: record field 'window_times_s' is not tuple"),
+        ("not json {", "result row 1: not JSON"),
+        ("[1]", "result row 1: expected a result record (an object), got a list"),
+        ('{"model": "m"}', "result row 1: missing field"),
+        (None, "result row 1: field 'batch_size' has the wrong type"),
+        (None, "result row 1: field 'window_times_s' has the wrong type"),
     ],
 )
 def test_bad_record_json_is_a_one_line_error(

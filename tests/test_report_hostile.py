@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from rich.console import Console
 
 from kerasbench.report import formats, verdicts
+from kerasbench.report.exports import CompareError, load_results
 from kerasbench.report.html import render_html
-from kerasbench.report.records import CompareError, load_results
 from kerasbench.report.scaling import render_scaling_table, scaling_table
 from kerasbench.report.select import Selection
 from kerasbench.report.table import render_table

@@ -34,9 +34,9 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from kerasbench.report.exports import CompareError, load_results
 from kerasbench.report.labels import safe_text
 from kerasbench.report.pool import STEAL_NOTE, step_times_s
-from kerasbench.report.records import CompareError, load_results
 from kerasbench.result import Result
 from kerasbench.stats import (
     MIN_CI_WINDOWS,

@@ -27,8 +27,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from kerasbench.records import RecordError, result_from_json
 from kerasbench.result import Result
-from kerasbench.store.records import result_from_json
 from kerasbench.store.schema import (
     APPLICATION_ID,
     MIGRATIONS,
@@ -405,9 +405,9 @@ class Store:
             query.replace("SELECT record_json", "SELECT id, record_json"), params
         ):
             try:
-                records.append(result_from_json(text))
-            except ValueError as exc:
-                raise StoreError(f"{self.path}: result row {row_id}: {exc}") from None
+                records.append(result_from_json(text, f"{self.path}: result row {row_id}"))
+            except RecordError as exc:
+                raise StoreError(str(exc)) from None
         if not latest:
             return records
         newest: dict[tuple[str, str], list[Result]] = {}
