@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kerasbench import stats
+from kerasbench.stats.intervals import BOOTSTRAP_RESAMPLES, percentile_interval
 
 # The percentiles every latency record carries; "max" is q = 1.
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p99": 0.99, "max": 1.0}
@@ -45,7 +45,7 @@ class Percentile:
 def latency_percentiles(
     latencies_s: Sequence[float],
     quantiles: dict[str, float] = QUANTILES,
-    resamples: int = stats.BOOTSTRAP_RESAMPLES,
+    resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = 0,
     confidence: float = 0.95,
 ) -> dict[str, Percentile]:
@@ -66,7 +66,7 @@ def latency_percentiles(
         done += k
     out = {}
     for name, q in quantiles.items():
-        low, high = stats._percentile_interval(sorted(boot[name]), confidence)
+        low, high = percentile_interval(sorted(boot[name]), confidence)
         out[name] = Percentile(float(nearest_rank(values, q)), float(low), float(high))
     return out
 
