@@ -154,7 +154,10 @@ def create(
         if existing.requirements == reqs and python is None:
             log(f"{name}: already made at {existing.path}")
             return existing
-        raise EnvError(f"environment {name} exists with {existing.requirements}; pass --force")
+        raise EnvError(
+            f"environment {name} exists (Python {existing.python_version}, "
+            f"{' '.join(existing.requirements)}); pass --force to remake it"
+        )
     if path.is_symlink() or (path.exists() and not force and existing is None):
         raise EnvError(f"{path} exists and is not a recorded environment; remove it first")
     interpreter = _interpreter(python)
