@@ -10,6 +10,12 @@ windows are added until the 95% CI of the median is narrow enough or
 ``max_time`` seconds of timed windows have passed (``kerasbench.stats.StopRule``);
 the reason is returned as ``stop_reason``. The rule is applied between
 windows, and the time it takes is in no window.
+
+A point may stop on its target CI only after ``min_timed_s`` seconds of timed
+windows as well as ``min_windows`` windows: min(2 s, ``max_time``). Five quiet
+windows of 0.1 s can give a narrow interval by luck (a machine that drifts
+over seconds shows no drift in half of one), and a regression gate must not
+rest on them. The minimum is recorded in the result's settings.
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ from typing import Any
 import numpy as np
 
 from kerasbench.spec import Spec
-from kerasbench.stats import StopRule
+from kerasbench.stats import STOP_MAX_WINDOWS, StopRule
 
 # Safety cap on windows when measuring to a target CI (the time limit normally ends it first).
 ADAPTIVE_MAX_WINDOWS = 10_000
+# Timed seconds a target-CI point runs at least (capped by its max_time); see the docstring.
+MIN_TIMED_S = 2.0
 
 
 @dataclass
@@ -70,6 +78,27 @@ def stop_rule(spec: Spec) -> StopRule:
     )
 
 
+def min_timed_s(spec: Spec) -> float:
+    """Timed seconds before a target-CI point may stop on its CI: min(2 s, max_time)."""
+    return min(MIN_TIMED_S, spec.max_time) if spec.max_time > 0 else MIN_TIMED_S
+
+
+def stop_settings(spec: Spec) -> dict[str, float]:
+    """What the result records about the stopping rule beyond the Spec (nothing when fixed)."""
+    return {"min_timed_s": min_timed_s(spec)} if adaptive(spec) else {}
+
+
+def decide(rule: StopRule, spec: Spec, step_times_s: list[float], timed_s: float) -> str | None:
+    """``rule``'s stop reason, held back until ``min_timed_s`` of timed windows have run.
+
+    Before the minimum only the window cap can stop a target-CI point (``max_time``
+    is at least the minimum), and the CI is not even computed, so the wait is cheap.
+    """
+    if adaptive(spec) and timed_s < min_timed_s(spec):
+        return STOP_MAX_WINDOWS if len(step_times_s) >= rule.max_windows else None
+    return rule.decide(step_times_s, timed_s)
+
+
 def total_steps(spec: Spec) -> int:
     """Every step a worker runs with a fixed count: the first, the warm-up, the timed windows.
 
@@ -106,7 +135,7 @@ def time_step_loop(
             i += 1
         windows.append(clock() - start)
         timed += windows[-1]
-        reason = rule.decide([w / spec.window_steps for w in windows], timed)
+        reason = decide(rule, spec, [w / spec.window_steps for w in windows], timed)
         if reason:
             break
     return Timing(first_done - build_started, first_done - started, windows, reason)
@@ -169,7 +198,7 @@ def batch_clock(total: int, batches_per_epoch: int, spec: Spec) -> Any:
             if self.stop_reason is None and edge >= spec.warmup + spec.window_steps:
                 windows = self.windows(edge)
                 timed = self.times[edge] - self.starts[spec.warmup]
-                reason = rule.decide([w / spec.window_steps for w in windows], timed)
+                reason = decide(rule, spec, [w / spec.window_steps for w in windows], timed)
                 if reason:
                     self.stop_reason, self.n_windows = reason, len(windows)
                     self._stop()
@@ -250,7 +279,7 @@ def timing_from_clock(
     return Timing(times[0] - build_started, times[0] - loop_started, windows_s, stop_reason)
 
 
-def _clock_timing(clock: Any, spec: Spec, build_started: float, loop_started: float) -> Timing:
+def clock_timing(clock: Any, spec: Spec, build_started: float, loop_started: float) -> Timing:
     """The timing a batch clock recorded; a run that hit the cap counts its whole windows."""
     if clock.stop_reason is None:
         last = max(clock.times, default=-1)
@@ -282,7 +311,7 @@ def time_fit(model: Any, x: np.ndarray, y: np.ndarray, spec: Spec, build_started
         verbose=0,
         callbacks=[clock],
     )
-    return _clock_timing(clock, spec, build_started, started)
+    return clock_timing(clock, spec, build_started, started)
 
 
 def time_predict(model: Any, x: np.ndarray, spec: Spec, build_started: float) -> Timing:
@@ -302,4 +331,4 @@ def time_predict(model: Any, x: np.ndarray, spec: Spec, build_started: float) ->
             verbose=0,
             callbacks=[clock],
         )
-    return _clock_timing(clock, spec, build_started, started)
+    return clock_timing(clock, spec, build_started, started)
