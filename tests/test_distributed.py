@@ -19,7 +19,7 @@ from kerasbench.report import scaling
 from kerasbench.result import Result
 from kerasbench.spec import Spec, SpecError
 from kerasbench.worker import rendezvous
-from kerasbench.worker.distributed import local_rows
+from kerasbench.worker.engines.data_parallel import local_rows
 from kerasbench.worker.torchrun import torchrun_args
 from tests.conftest import backend_params, report_json
 

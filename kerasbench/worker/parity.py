@@ -41,7 +41,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     import keras
 
     spec = Spec.from_dict(job["spec"], "parity spec")
-    explicit_settings.seed(spec.seed, spec.backend)
+    explicit_settings.seed(spec.seed)
     keras.config.set_image_data_format(spec.data_format)
     settings = explicit_settings.apply(spec)
     info = get_model(spec.model)
