@@ -20,7 +20,7 @@ import numpy as np
 from kerasbench.models import get_model
 from kerasbench.spec import Spec
 from kerasbench.worker import settings as explicit_settings
-from kerasbench.worker.main import write_json_atomic
+from kerasbench.worker.protocol import write_json_atomic
 
 
 def disable_dropout(model: Any) -> int:
