@@ -2,13 +2,11 @@
 
 ``AXES_HELP`` is the table ``kerasbench run --help`` prints (docs/axes.md has
 the long form). The known rules for combinations a backend cannot run are in
-``kerasbench.feasibility``; ``unsupported_error`` recognises the errors such a
-combination raises inside a worker (it moves to the worker, whose question it is).
+``kerasbench.feasibility``; the errors such a combination raises inside a worker
+are recognised there (``kerasbench.worker.protocol.unsupported_error``).
 """
 
 from __future__ import annotations
-
-import re
 
 AXES_HELP = """\
 axes, per backend (docs/axes.md has the details):
@@ -32,23 +30,3 @@ axes, per backend (docs/axes.md has the details):
 A combination a backend cannot run is reported as skipped, with the rule and the
 reason (kerasbench run --dry-run shows them before anything runs).
 """
-
-# Error text that means "this backend cannot run this combination", not "a bug".
-UNSUPPORTED_PATTERNS = (
-    re.compile(r"only supports NHWC", re.I),
-    re.compile(r"Conv2DCustomBackpropInputOp only supports NHWC", re.I),
-    re.compile(r"not implemented for '(Half|BFloat16)'", re.I),
-    re.compile(r"No registered '[^']+' OpKernel for '?CPU'? devices", re.I),
-    re.compile(r"UNIMPLEMENTED: ", re.I),
-    re.compile(r"is not supported on CPU", re.I),
-)
-
-
-def unsupported_error(exc: BaseException) -> str | None:
-    """The reason to report ``skipped`` when ``exc`` says the combination is unsupported."""
-    text = f"{type(exc).__name__}: {exc}"
-    for pattern in UNSUPPORTED_PATTERNS:
-        if pattern.search(text):
-            line = next((ln for ln in text.splitlines() if pattern.search(ln)), text)
-            return f"unsupported by the backend: {line.strip()[:300]}"
-    return None

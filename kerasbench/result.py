@@ -1,7 +1,8 @@
 """The Result record: one benchmark point, measured or not, with how it was measured.
 
 A worker sends back raw measurements (window timings, first-step time, memory,
-versions) as plain JSON; ``Result.from_worker`` joins them with the Spec and the
+versions) as one ``kerasbench.worker.protocol.RawMeasurement``, the protocol's
+only schema; ``Result.from_worker`` joins them with the Spec and the
 host description and derives the statistics, so that every worker, including
 the legacy ones under an older Python, only has to time windows.
 """
@@ -15,6 +16,7 @@ from typing import Any
 
 from kerasbench.spec import Spec
 from kerasbench.stats import SteadyState, WindowStats
+from kerasbench.worker.protocol import ProtocolError, RawMeasurement
 
 STATUSES = ("ok", "failed", "skipped", "timeout")
 # Configuration fields that make two results comparable: same model, same work.
@@ -183,65 +185,82 @@ class Result:
         )
 
     @classmethod
-    def from_worker(cls, spec: Spec, raw: Mapping[str, Any], **extra: Any) -> Result:
-        """Join a worker's raw measurement with its spec and derive the statistics."""
-        status = raw.get("status", "failed")
-        measured: dict[str, Any] = {
-            k: raw.get(k)
-            for k in (
-                "time_to_first_step_s",
-                "peak_host_memory_bytes",
-                "peak_device_memory_bytes",
-                "device_kind",
-                "device_name",
-                "keras_version",
-                "backend_version",
-                "python_version",
-                "input_wait_fraction",
-                "skipped_files",
-            )
-        }
-        measured["settings"] = dict(raw.get("settings") or {})
-        measured["losses"] = tuple(float(v) for v in raw.get("losses") or ())
-        windows = tuple(float(w) for w in raw.get("window_times_s") or ())
-        if status == "ok" and not windows:
-            status, raw = "failed", {**raw, "error": "worker reported no timed windows"}
-        if windows:
-            k = spec.window_steps
-            stats = WindowStats.of([w / k for w in windows])
-            # Items per step: the batch, or the new tokens of a generate step.
-            batch = int(raw.get("items_per_step") or spec.batch_size)
-            if raw.get("throughput_unit"):
-                measured["throughput_unit"] = raw["throughput_unit"]
-            measured.update(
-                window_times_s=windows,
-                n_windows=stats.n_windows,
-                steps_measured=stats.n_windows * k,
-                step_time_ms=stats.median_s * 1e3,
-                step_time_ci_ms=stats.scaled_ci(1e3),  # None below 6 windows (stats.ci_method)
-                step_time_cv=stats.cv,
-                samples_per_sec=batch / stats.median_s,
-                samples_per_sec_ci=stats.throughput_ci(batch),
-            )
-            first_step = raw.get("first_step_s")
-            if first_step is not None:
-                measured["compile_time_s"] = max(0.0, first_step - stats.median_s)
-            steady = SteadyState.of([w / k for w in windows])
-            measured.update(
-                first_window_step_ms=steady.first_window_s * 1e3,
-                first_window_ratio=steady.first_window_ratio,
-                drift=steady.drift,
-                settled=steady.settled,
-                stop_reason=raw.get("stop_reason", "steps"),
-                target_ci=spec.target_ci or None,
-            )
-            measured.update(_utilisation(spec, raw, batch / stats.median_s))
-        return cls.from_spec(spec, status, raw.get("error"), **measured, **extra)
+    def from_worker(
+        cls, spec: Spec, raw: RawMeasurement | Mapping[str, Any], **extra: Any
+    ) -> Result:
+        """Join a worker's raw measurement with its spec and derive the statistics.
+
+        ``raw`` is a ``RawMeasurement`` or its parsed JSON; a record that breaks the
+        protocol (a wrong type, a non-positive window) becomes a ``failed`` result
+        naming the field, never an exception.
+        """
+        if not isinstance(raw, RawMeasurement):
+            try:
+                raw = RawMeasurement.from_json(raw)
+            except ProtocolError as exc:
+                return cls.from_spec(spec, "failed", str(exc), **extra)
+        if raw.status == "ok" and not raw.window_times_s:
+            error = "worker reported no timed windows"
+            raw = dataclasses.replace(raw, status="failed", error=error)
+        measured = {k: getattr(raw, k) for k in RAW_COPIED}
+        measured.update(settings=dict(raw.settings), losses=tuple(map(float, raw.losses)))
+        if raw.window_times_s:
+            measured.update(_window_figures(spec, raw))
+        return cls.from_spec(spec, raw.status, raw.error, **measured, **extra)
 
 
-def _utilisation(spec: Spec, raw: Mapping[str, Any], samples_per_sec: float) -> dict[str, Any]:
+# Fields a Result takes from the worker's record as they are.
+RAW_COPIED = (
+    "time_to_first_step_s",
+    "peak_host_memory_bytes",
+    "peak_device_memory_bytes",
+    "device_kind",
+    "device_name",
+    "keras_version",
+    "backend_version",
+    "python_version",
+    "input_wait_fraction",
+    "skipped_files",
+)
+
+
+def _window_figures(spec: Spec, raw: RawMeasurement) -> dict[str, Any]:
+    """Throughput, its CI, compile time, steady state and utilisation from the windows."""
+    windows = tuple(float(w) for w in raw.window_times_s)
+    k = spec.window_steps
+    stats = WindowStats.of([w / k for w in windows])
+    # Items per step: the batch, or the new tokens of a generate step.
+    batch = raw.items_per_step or spec.batch_size
+    figures: dict[str, Any] = dict(
+        window_times_s=windows,
+        n_windows=stats.n_windows,
+        steps_measured=stats.n_windows * k,
+        step_time_ms=stats.median_s * 1e3,
+        step_time_ci_ms=stats.scaled_ci(1e3),  # None below 6 windows (stats.ci_method)
+        step_time_cv=stats.cv,
+        samples_per_sec=batch / stats.median_s,
+        samples_per_sec_ci=stats.throughput_ci(batch),
+    )
+    if raw.throughput_unit:
+        figures["throughput_unit"] = raw.throughput_unit
+    if raw.first_step_s is not None:
+        figures["compile_time_s"] = max(0.0, raw.first_step_s - stats.median_s)
+    steady = SteadyState.of([w / k for w in windows])
+    figures.update(
+        first_window_step_ms=steady.first_window_s * 1e3,
+        first_window_ratio=steady.first_window_ratio,
+        drift=steady.drift,
+        settled=steady.settled,
+        stop_reason=raw.stop_reason or "steps",
+        target_ci=spec.target_ci or None,
+    )
+    figures.update(_utilisation(spec, raw, batch / stats.median_s))
+    return figures
+
+
+def _utilisation(spec: Spec, raw: RawMeasurement, samples_per_sec: float) -> dict[str, Any]:
     """FLOPs per step, achieved TFLOP/s and MFU from the worker's counted forward FLOPs."""
-    forward = raw.get("forward_flops_per_sample")
+    forward = raw.forward_flops_per_sample
     if not forward:
         return {}
     if spec.mode == "generate":  # work per new token depends on the decoding; not counted
@@ -249,11 +268,11 @@ def _utilisation(spec: Spec, raw: Mapping[str, Any], samples_per_sec: float) -> 
     # Training = forward + backward (gradients w.r.t. activations and weights): 3x forward.
     factor = 1 if spec.mode == "predict" else 3
     achieved = factor * forward * samples_per_sec / 1e12
-    peak = raw.get("peak_tflops")
+    peak = raw.peak_tflops
     return {
         "forward_flops_per_sample": float(forward),
         "flops_per_step": factor * forward * spec.batch_size,
-        "flops_uncounted": tuple(raw.get("flops_uncounted") or ()),
+        "flops_uncounted": tuple(raw.flops_uncounted),
         "achieved_tflops": achieved,
         "peak_tflops": peak,
         "mfu": achieved / peak if peak else None,

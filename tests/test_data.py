@@ -20,13 +20,14 @@ from data_fixtures import (
     write_imagefolder,
 )
 
-from kerasbench import axes
+from kerasbench import feasibility
 from kerasbench.data import cifar10, imagefolder, resolve_data_paths
 from kerasbench.data.cifar10 import DataError
 from kerasbench.data.pipeline import open_feed
 from kerasbench.data.sources import open_source
 from kerasbench.models import get_model
 from kerasbench.spec import Spec, SpecError
+from kerasbench.worker.protocol import unsupported_error
 
 
 def test_python2_fixture_is_the_official_dialect(tmp_path: Path) -> None:
@@ -202,11 +203,13 @@ def test_cli_names_a_missing_data_path_and_exits_2(kerasbench) -> None:
 
 def test_known_unsupported_combinations_are_skipped_not_run() -> None:
     spec = Spec(model="mnist_mlp", backend="openvino", mode="predict", input="native")
-    assert "no native input pipeline" in (axes.unsupported(spec) or "")
-    assert axes.unsupported(Spec(model="mnist_mlp", backend="torch", input="native")) is None
+    verdict = feasibility.check(spec, feasibility.Host(0))
+    assert verdict.rule == "native-input" and "no native input pipeline" in verdict.reason
+    torch_native = Spec(model="mnist_mlp", backend="torch", input="native")
+    assert feasibility.check(torch_native, feasibility.Host(0)).runnable
     error = RuntimeError("\"slow_conv2d_cpu\" not implemented for 'Half'")
-    assert "not implemented for 'Half'" in (axes.unsupported_error(error) or "")
-    assert axes.unsupported_error(ValueError("shapes do not match")) is None
+    assert "not implemented for 'Half'" in (unsupported_error(error) or "")
+    assert unsupported_error(ValueError("shapes do not match")) is None
 
 
 def test_resize256_feeds_the_seeds_256_pixel_images(tmp_path: Path) -> None:

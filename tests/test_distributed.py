@@ -7,19 +7,17 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from kerasbench import launch, parallel
+from kerasbench.orchestrate import placement, point
 from kerasbench.report import scaling
 from kerasbench.result import Result
 from kerasbench.spec import Spec, SpecError
-from kerasbench.worker import rendezvous
-from kerasbench.worker.distributed import local_rows
+from kerasbench.worker.engines.data_parallel import local_rows
 from kerasbench.worker.torchrun import torchrun_args
 from tests.conftest import backend_params, report_json
 
@@ -76,47 +74,47 @@ def test_local_rows_of_all_processes_make_each_global_batch() -> None:
 
 def test_placement_from_torchrun_and_slurm_variables() -> None:
     torchrun = {"MASTER_ADDR": "n0", "MASTER_PORT": "4000", "WORLD_SIZE": "4", "NODE_RANK": "3"}
-    assert parallel.placement_from_env(torchrun) == {
+    assert placement.placement_from_env(torchrun) == {
         "num_hosts": 4,
         "host_rank": 3,
         "coordinator": "n0:4000",
     }
     slurm = {"SLURM_NNODES": "3", "SLURM_NODEID": "1", "SLURM_JOB_NODELIST": "gpu[07-09,12],x1"}
-    assert parallel.placement_from_env(slurm) == {
+    assert placement.placement_from_env(slurm) == {
         "num_hosts": 3,
         "host_rank": 1,
-        "coordinator": f"gpu07:{parallel.DEFAULT_PORT}",
+        "coordinator": f"gpu07:{placement.DEFAULT_PORT}",
     }
-    assert parallel.placement_from_env({"SLURM_NNODES": "1", "SLURM_NODEID": "0"}) == {}
-    assert parallel.placement_from_env({"PATH": "/bin"}) == {}
+    assert placement.placement_from_env({"SLURM_NNODES": "1", "SLURM_NODEID": "0"}) == {}
+    assert placement.placement_from_env({"PATH": "/bin"}) == {}
     with pytest.raises(SpecError, match="WORLD_SIZE: expected an integer"):
-        parallel.placement_from_env({**torchrun, "WORLD_SIZE": "four"})
+        placement.placement_from_env({**torchrun, "WORLD_SIZE": "four"})
 
 
 def test_skip_reasons_for_data_parallel_points() -> None:
     def spec(**fields: object) -> Spec:
         return Spec(**{"model": "mnist_mlp", "backend": "jax", "devices": 2, **fields})
 
-    assert launch.skip_reason(spec(device_kind="cpu"), gpus=0) is None
-    assert launch.skip_reason(spec(), gpus=0) is None  # auto on a CPU host: simulated devices
-    assert "needs 2 GPU(s) per host; this host has 1" in launch.skip_reason(spec(), gpus=1)
+    assert point.skip_reason(spec(device_kind="cpu"), gpus=0) is None
+    assert point.skip_reason(spec(), gpus=0) is None  # auto on a CPU host: simulated devices
+    assert "needs 2 GPU(s) per host; this host has 1" in point.skip_reason(spec(), gpus=1)
     assert "no data-parallel engine" in str(
-        launch.skip_reason(spec(backend="openvino", mode="predict"), gpus=0)
+        point.skip_reason(spec(backend="openvino", mode="predict"), gpus=0)
     )
     generate = spec(model="gpt_tiny", mode="generate")
-    assert "not generate" in str(launch.skip_reason(generate, gpus=0))
+    assert "not generate" in str(point.skip_reason(generate, gpus=0))
     assert "not dataset=cifar10" in str(
-        launch.skip_reason(spec(model="cifar10_cnn", dataset="cifar10", data_path="d"), gpus=0)
+        point.skip_reason(spec(model="cifar10_cnn", dataset="cifar10", data_path="d"), gpus=0)
     )
     tf_hosts = spec(backend="tensorflow", num_hosts=2, coordinator="h:1", device_kind="cpu")
-    assert "one CPU device per worker" in str(launch.skip_reason(tf_hosts, gpus=0))
+    assert "one CPU device per worker" in str(point.skip_reason(tf_hosts, gpus=0))
 
 
 def test_torch_points_start_through_torchrun() -> None:
     single = Spec(model="mnist_mlp", backend="torch", devices=2)
-    command = launch.worker_command(single, Path("s.json"), Path("r.json"))
+    command = point.worker_command(single, Path("s.json"), Path("r.json"))
     assert command[1:3] == ["-m", "kerasbench.worker.torchrun"]
-    assert launch.worker_command(Spec(model="mnist_mlp", backend="jax", devices=2), *[Path()] * 2)[
+    assert point.worker_command(Spec(model="mnist_mlp", backend="jax", devices=2), *[Path()] * 2)[
         1:3
     ] == ["-m", "kerasbench.worker"]
     assert "--standalone" in torchrun_args(single, "s", "r")
@@ -133,29 +131,6 @@ def test_torch_points_start_through_torchrun() -> None:
     for expected in ("--nnodes=2", "--node-rank=1", "--master-addr=n0", "--master-port=4000"):
         assert expected in args
     assert any(a.startswith("--rdzv-conf=timeout=") for a in args) and "--nproc-per-node=2" in args
-
-
-def test_rendezvous_gives_every_host_the_same_worker_list() -> None:
-    coordinator = f"127.0.0.1:{free_port()}"
-    got: dict[int, list[str]] = {}
-
-    def host(rank: int) -> None:
-        got[rank] = rendezvous.exchange_addresses(coordinator, rank, 3, timeout=20)
-
-    threads = [threading.Thread(target=host, args=(r,)) for r in (2, 1, 0)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert got[0] == got[1] == got[2]
-    assert len(got[0]) == 3 and got[0][0].startswith("127.0.0.1:")
-
-
-def test_rendezvous_names_a_host_that_never_joins() -> None:
-    started = time.monotonic()
-    with pytest.raises(rendezvous.RendezvousError, match=r"host\(s\) 1 of 2 did not join"):
-        rendezvous.exchange_addresses(f"127.0.0.1:{free_port()}", 0, 2, timeout=1.0)
-    assert time.monotonic() - started < 10
 
 
 # --- real workers: simulated CPU devices ---------------------------------------------
@@ -212,7 +187,9 @@ def _host(tmp_path: Path, rank: int, args: list[str]) -> subprocess.Popen[str]:
     """One `kerasbench run` as host ``rank``, in a directory (and store) of its own."""
     cwd = tmp_path / f"host{rank}"
     cwd.mkdir()
+    # Every host of a run shares the secret that authenticates the meeting.
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    env.update(KERASBENCH_RENDEZVOUS_SECRET="test-run-secret")
     env.pop("KERASBENCH_RESULTS", None)
     return subprocess.Popen(
         [sys.executable, "-m", "kerasbench", "run", "--host-rank", str(rank), *args],

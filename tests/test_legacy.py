@@ -16,36 +16,36 @@ from pathlib import Path
 
 import pytest
 
-from kerasbench import backends, launch
+from kerasbench import backends, feasibility
 from kerasbench.legacy import envs
 from kerasbench.legacy import launch as legacy_launch
+from kerasbench.legacy import worker as legacy_worker
 from kerasbench.legacy.worker import MODELS as WORKER_MODELS
+from kerasbench.orchestrate import point
 from kerasbench.result import Result
 from kerasbench.spec import Spec
+from kerasbench.worker import protocol
 from tests.conftest import needs_backend, report_json
 
-WORKER_SOURCE = legacy_launch.WORKER.read_text(encoding="utf-8")
-# The keys kerasbench.worker.main documents for a raw measurement.
-RAW_KEYS = {
-    "protocol",
-    "status",
-    "error",
-    "window_times_s",
-    "time_to_first_step_s",
-    "first_step_s",
-    "peak_host_memory_bytes",
-    "peak_device_memory_bytes",
-    "device_kind",
-    "device_name",
-    "keras_version",
-    "backend_version",
-    "python_version",
-    "settings",
-}
+# The legacy worker and the modules beside it that it imports (all Python 3.7 code).
+WORKER_FILES = [
+    legacy_launch.WORKER,
+    *sorted(legacy_launch.WORKER.parent.glob("keras2_*.py")),
+]
+# The keys of a raw measurement: the protocol dataclass's fields.
+RAW_KEYS = set(protocol.FIELDS)
 
 
-def test_worker_parses_as_python_37() -> None:
-    ast.parse(WORKER_SOURCE, feature_version=(3, 7))
+def test_worker_files_are_under_450_lines_and_all_found() -> None:
+    names = {p.stem for p in WORKER_FILES}
+    assert names == {"worker", "keras2_env", "keras2_models", "keras2_timing"}
+    for path in WORKER_FILES:
+        assert len(path.read_text(encoding="utf-8").splitlines()) <= 450, path
+
+
+@pytest.mark.parametrize("path", WORKER_FILES, ids=lambda p: p.name)
+def test_worker_parses_as_python_37(path: Path) -> None:
+    ast.parse(path.read_text(encoding="utf-8"), feature_version=(3, 7))
 
 
 def test_worker_compiles_under_python_37_to_39(tmp_path: Path) -> None:
@@ -54,7 +54,7 @@ def test_worker_compiles_under_python_37_to_39(tmp_path: Path) -> None:
     except envs.EnvError as exc:
         pytest.skip(str(exc))
     proc = subprocess.run(
-        [python.executable, "-m", "py_compile", str(legacy_launch.WORKER)],
+        [python.executable, "-m", "py_compile", *map(str, WORKER_FILES)],
         capture_output=True,
         text=True,
         env={"PYTHONPYCACHEPREFIX": str(tmp_path)},  # leave no .pyc in the source tree
@@ -62,14 +62,43 @@ def test_worker_compiles_under_python_37_to_39(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
 
 
-def test_worker_imports_nothing_of_kerasbench() -> None:
+@pytest.mark.parametrize("path", WORKER_FILES, ids=lambda p: p.name)
+def test_worker_imports_nothing_of_kerasbench(path: Path) -> None:
     modules = set()
-    for node in ast.walk(ast.parse(WORKER_SOURCE)):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             modules.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             modules.add((node.module or "").split(".")[0])
     assert "kerasbench" not in modules
+
+
+def test_worker_record_keys_are_the_protocol_fields() -> None:
+    assert set(legacy_worker.RECORD_KEYS) == RAW_KEYS
+    assert len(legacy_worker.RECORD_KEYS) == len(RAW_KEYS)
+    assert legacy_worker.PROTOCOL == protocol.PROTOCOL
+    failed = legacy_worker.failure(ValueError("boom"))
+    assert protocol.RawMeasurement.from_json(failed).error == "ValueError: boom"
+
+
+def test_worker_runs_as_an_isolated_script(tmp_path: Path) -> None:
+    """As the launcher starts it (``python -I worker.py``): it finds its sibling modules
+    and answers a point it cannot run with a protocol record, without importing Keras."""
+    spec_path, result_path = tmp_path / "spec.json", tmp_path / "result.json"
+    spec = {"backend": "tf-keras", "model": "no_such_model", "mode": "fit"}
+    spec_path.write_text(json.dumps({"protocol": 1, "spec": spec}), "utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-I", str(legacy_launch.WORKER), str(spec_path), str(result_path)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert proc.returncode == 1, proc.stderr
+    raw = json.loads(result_path.read_text("utf-8"))
+    assert set(raw) == RAW_KEYS
+    record = protocol.RawMeasurement.from_json(raw)
+    assert record.status == "failed" and "no_such_model" in record.error
 
 
 def test_legacy_backends_run_only_when_named() -> None:
@@ -121,9 +150,9 @@ def test_registry_records_and_forgets(tmp_path: Path, monkeypatch: pytest.Monkey
     assert backends.backend_version("mxnet") == "1.9.1"
     assert backends.keras_version("mxnet") == "2.2.4.3"
     spec = Spec(model="mnist_mlp", backend="mxnet").resolved()
-    command = launch.worker_command(spec, Path("s.json"), Path("r.json"))
+    command = point.worker_command(spec, Path("s.json"), Path("r.json"))
     assert command == [sys.executable, "-I", str(legacy_launch.WORKER), "s.json", "r.json"]
-    env = launch.worker_env(spec, tmp_path, base={"PATH": "/bin", "MXNET_ENGINE_TYPE": "Naive"})
+    env = point.worker_env(spec, tmp_path, base={"PATH": "/bin", "MXNET_ENGINE_TYPE": "Naive"})
     assert env["KERAS_BACKEND"] == "mxnet" and env["MXNET_ENGINE_TYPE"] == "Naive"
     # A record whose interpreter is gone, or a file that is not a record, counts as none.
     envs.save_record(envs.EnvRecord(**{**record.__dict__, "python": str(tmp_path / "gone")}))
@@ -140,23 +169,23 @@ def test_cuda_build_is_pinned_to_the_same_version() -> None:
 
 def test_skip_reasons(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KERASBENCH_HOME", str(tmp_path))  # nothing set up there
-    reason = launch.skip_reason(Spec(model="mnist_mlp", backend="mxnet"), gpus=0)
+    reason = point.skip_reason(Spec(model="mnist_mlp", backend="mxnet"), gpus=0)
     assert reason and "kerasbench setup mxnet" in reason
     monkeypatch.setattr(backends, "missing_packages", lambda name: [])
     mixed = Spec(model="mnist_mlp", backend="mxnet", precision="mixed_float16")
-    assert "float32 only" in (launch.skip_reason(mixed, gpus=0) or "")
+    assert "float32 only" in (point.skip_reason(mixed, gpus=0) or "")
     multi = Spec(model="mnist_mlp", backend="mxnet", devices=2, batch_size=64)
-    assert "multi_gpu_model needs 2 GPUs" in (launch.skip_reason(multi, gpus=0) or "")
-    assert launch.skip_reason(Spec(model="mnist_mlp", backend="tf-keras"), gpus=0) is None
+    assert "multi_gpu_model needs 2 GPUs" in (point.skip_reason(multi, gpus=0) or "")
+    assert point.skip_reason(Spec(model="mnist_mlp", backend="tf-keras"), gpus=0) is None
     native = Spec(model="mnist_mlp", backend="tf-keras", input="native")
-    assert "in-memory arrays only" in (launch.skip_reason(native, gpus=0) or "")
+    assert "in-memory arrays only" in (point.skip_reason(native, gpus=0) or "")
 
 
 def test_tf_keras_worker_env() -> None:
     spec = Spec(model="mnist_mlp", backend="tf-keras")
-    env = launch.worker_env(spec, Path("/tmp/kh"), base={"PATH": "/bin"})
+    env = point.worker_env(spec, Path("/tmp/kh"), base={"PATH": "/bin"})
     assert env["TF_USE_LEGACY_KERAS"] == "1" and env["KERAS_BACKEND"] == "tensorflow"
-    assert launch.worker_command(spec, Path("s"), Path("r"))[:3] == [
+    assert point.worker_command(spec, Path("s"), Path("r"))[:3] == [
         sys.executable,
         "-I",
         str(legacy_launch.WORKER),
@@ -222,7 +251,7 @@ def test_worker_measures_each_model_and_mode(
         spec_path = tmp_path / f"spec{i}.json"
         spec_path.write_text(json.dumps({"protocol": 1, "spec": spec.to_dict()}), "utf-8")
         argv += [str(spec_path), str(tmp_path / f"result{i}.json")]
-    env = launch.worker_env(specs[0], tmp_path / "keras_home")
+    env = point.worker_env(specs[0], tmp_path / "keras_home")
     proc = subprocess.run(
         [python, "-I", str(legacy_launch.WORKER), *argv],
         env=env,
@@ -289,6 +318,6 @@ def test_legacy_worker_models_are_in_the_registry() -> None:
     # Every Keras 3 model the legacy worker does not have is skipped, never crashed.
     for name in MODELS:
         spec = Spec(model=name, backend="tf-keras")
-        reason = legacy_launch.skip_reason(spec, gpus=0)
+        reason = feasibility.skip_reason(spec, gpus=0)
         if name not in WORKER_MODELS and backends.is_installed("tf-keras"):
             assert reason and "no Keras 2 version" in reason

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from kerasbench.spec import Spec
+from kerasbench.stats import MIN_TIMED_S
 from kerasbench.worker import measure
 
 
@@ -41,11 +42,33 @@ def test_fixed_steps() -> None:
 
 
 def test_target_ci_stops_early_on_quiet_steps() -> None:
-    clock = FakeClock(0.01, 0.0001)
+    clock = FakeClock(0.5, 0.0001)  # 1 s windows: the minimum timed duration is 2 windows
     s = spec(steps=20, window_steps=2, target_ci=0.02, max_time=60, min_windows=6)
     timing = measure.time_step_loop(clock.step, s, 0.0, clock)
     assert timing.stop_reason == "target_ci"
     assert len(timing.window_times_s) == 6
+
+
+def test_target_ci_waits_for_the_minimum_timed_duration() -> None:
+    # Quiet 0.02 s windows would meet the CI after min_windows=6 (0.12 s); the rule
+    # holds the stop until 2 s of timed windows have run.
+    clock = FakeClock(0.01, 0.0001)
+    s = spec(steps=20, window_steps=2, target_ci=0.02, max_time=60, min_windows=6)
+    timing = measure.time_step_loop(clock.step, s, 0.0, clock)
+    assert timing.stop_reason == "target_ci"
+    timed = sum(timing.window_times_s)
+    assert measure.min_timed_s(s) == MIN_TIMED_S == 2.0
+    assert 2.0 <= timed < 2.0 + timing.window_times_s[-1] + 1e-9  # stopped at the first chance
+    assert measure.stop_settings(s) == {"min_timed_s": 2.0}
+
+
+def test_minimum_timed_duration_is_capped_by_max_time() -> None:
+    s = spec(steps=20, window_steps=2, target_ci=0.02, max_time=0.5, min_windows=3)
+    assert measure.min_timed_s(s) == 0.5
+    clock = FakeClock(0.01, 0.0001)
+    timing = measure.time_step_loop(clock.step, s, 0.0, clock)
+    assert timing.stop_reason == "target_ci" and 0.5 <= sum(timing.window_times_s) < 0.53
+    assert measure.stop_settings(spec(steps=20)) == {}  # fixed counts record nothing
 
 
 def test_noisy_steps_run_until_max_time() -> None:
@@ -57,9 +80,9 @@ def test_noisy_steps_run_until_max_time() -> None:
 
 
 def test_more_noise_needs_more_windows() -> None:
-    def windows(sd: float) -> int:
-        clock = FakeClock(0.01, sd, seed=5)
-        s = spec(steps=20, window_steps=2, target_ci=0.02, max_time=1000)
+    def windows(sd: float) -> int:  # 0.2 s windows: the 2 s minimum is 10 of them
+        clock = FakeClock(0.1, 10 * sd, seed=5)
+        s = spec(steps=20, window_steps=2, target_ci=0.02, max_time=10_000)
         return len(measure.time_step_loop(clock.step, s, 0.0, clock).window_times_s)
 
     assert windows(0.0005) < windows(0.002) < windows(0.004)

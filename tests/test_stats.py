@@ -136,9 +136,10 @@ def test_stop_rule_fixed_count() -> None:
 def test_stop_rule_target_ci_reached_with_quiet_windows() -> None:
     rule = stats.StopRule(fixed_windows=4, target_ci=0.02, max_time=60, min_windows=5)
     quiet = normal_windows(6, 1.0, 0.001, 1)
-    assert rule.decide(quiet[:4], 1.0) is None  # below min_windows
-    assert rule.decide(quiet[:5], 1.0) is None  # no 95% interval from 5 windows
-    assert rule.decide(quiet, 1.0) == "target_ci"
+    assert rule.decide(quiet[:4], 6.0) is None  # below min_windows
+    assert rule.decide(quiet[:5], 6.0) is None  # no 95% interval from 5 windows
+    assert rule.decide(quiet, 1.0) is None  # below the minimum timed duration
+    assert rule.decide(quiet, 6.0) == "target_ci"
 
 
 def test_stop_rule_noisy_windows_run_to_the_time_limit() -> None:

@@ -19,6 +19,7 @@ from kerasbench.backends import BACKENDS
 from kerasbench.models import MODELS
 from kerasbench.spec import Spec
 from kerasbench.worker.main import run_point
+from kerasbench.worker.protocol import failure
 
 JIT = os.environ.get("ZOO_JIT", "auto")  # e.g. ZOO_JIT=off to try the zoo without compiling
 TRAIN_MODES = ("fit", "train_on_batch", "predict")
@@ -83,10 +84,10 @@ def main(argv: list[str]) -> int:
             model=name, backend=backend, mode=mode, batch_size=2, steps=1, warmup=0, jit_compile=JIT
         )
         try:
-            raw = run_point(spec.resolved())
+            raw = run_point(spec.resolved()).to_json()
         except Exception as exc:  # report every point, then fail at the end
             traceback.print_exc()
-            raw = {"status": "failed", "error": f"{type(exc).__name__}: {exc}"}
+            raw = failure(exc).to_json()
         failed += raw["status"] != "ok"
         line = {
             "model": name,

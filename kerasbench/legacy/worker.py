@@ -3,21 +3,16 @@
 The Keras 2 worker: measures benchmark points under keras-mxnet 2.2.4 (backend
 ``mxnet``, in its own Python 3.7-3.9 environment) or tf-keras (backend
 ``tf-keras``, Keras 2 on TensorFlow). It speaks the protocol of
-``kerasbench.worker.main``: read one Spec from SPEC_JSON, write one raw
-measurement, with the same keys, to RESULT_JSON atomically.
+``kerasbench.worker.protocol``: read one Spec from SPEC_JSON, write one raw
+measurement, with the same keys (``RECORD_KEYS``), to RESULT_JSON atomically.
 
-It is self-contained and Python-3.7 compatible on purpose: the interpreter that
-runs keras-mxnet cannot import the rest of kerasbench (Python 3.10+). The
-launcher has set KERAS_BACKEND and a private KERAS_HOME; this worker writes the
-point's ``keras.json`` there before it imports Keras, and records it.
-
-Measurement rules are those of ``kerasbench.worker.measure``: the first step on
-its own, untimed warm-up, then timed windows with the device synchronised at
-their edges. ``train_on_batch`` returns host numbers, so each step ends
-synchronised; ``fit`` (and tf-keras' ``predict``) is timed by a callback that
-waits for the edge batch's logs on the host and reads the clock; Keras 2.2.4's
-``predict`` takes no callbacks, so there each window is one ``predict`` call
-over the window's batches (which returns host arrays).
+It is Python-3.7 compatible and imports nothing of kerasbench on purpose: the
+interpreter that runs keras-mxnet cannot import the rest of kerasbench (Python
+3.10+). Its parts sit beside it (``keras2_models``, ``keras2_timing``,
+``keras2_env``); the launcher runs it as a script under ``python -I``, which
+puts no folder on sys.path, so it adds its own. The launcher has set
+KERAS_BACKEND and a private KERAS_HOME; this worker writes the point's
+``keras.json`` there before it imports Keras, and records it.
 
 Several SPEC/RESULT pairs measure several points of the same backend in one
 process, one after the other (the tests use this to save interpreter starts).
@@ -25,113 +20,65 @@ Only the first point's peak host memory is its own; later points report none.
 """
 
 import json
-import math
 import os
 import platform
-import resource
 import sys
 import time
 import traceback
 
+try:  # imported as kerasbench.legacy.worker (the launcher reads MODELS and MODES)
+    from . import keras2_env as env
+    from . import keras2_models as models
+    from . import keras2_timing as timing
+except ImportError:  # run as a script: python -I puts no folder on sys.path
+    sys.path.append(os.path.dirname(os.path.abspath(__file__)))
+    import keras2_env as env
+    import keras2_models as models
+    import keras2_timing as timing
+
 PROTOCOL = 1
+# The protocol's fields (kerasbench.worker.protocol.RawMeasurement); a test pins them equal.
+RECORD_KEYS = (
+    "status",
+    "protocol",
+    "error",
+    "window_times_s",
+    "losses",
+    "time_to_first_step_s",
+    "first_step_s",
+    "peak_host_memory_bytes",
+    "peak_device_memory_bytes",
+    "device_kind",
+    "device_name",
+    "keras_version",
+    "backend_version",
+    "python_version",
+    "settings",
+    "items_per_step",
+    "throughput_unit",
+    "stop_reason",
+    "forward_flops_per_sample",
+    "flops_uncounted",
+    "peak_tflops",
+    "input_wait_fraction",
+    "skipped_files",
+)
 # Upper bound on distinct in-memory batches; longer runs cycle through them.
 MAX_ARRAY_BYTES = 1 << 30
-LEGACY_BACKENDS = ("mxnet", "tf-keras")
+LEGACY_BACKENDS = env.LEGACY_BACKENDS
 MODES = ("fit", "train_on_batch", "predict")
-SEQUENCE_SHAPE = (40, 60)  # the seed's synthetic sequence task: 40 steps of 60 features
+MODELS = models.MODELS
 
 
-# ----------------------------------------------------------------------------- models
-# Each builder takes the imported Keras 2 module and the spec, and returns an
-# uncompiled model with the same architecture as the Keras 3 file of that name.
-
-
-def _mnist_mlp(keras, spec, shape, classes):
-    layers = keras.layers
-    return keras.models.Sequential(
-        [
-            layers.Dense(512, activation="relu", input_shape=shape),
-            layers.Dropout(0.2),
-            layers.Dense(512, activation="relu"),
-            layers.Dropout(0.2),
-            layers.Dense(classes, activation="softmax"),
-        ],
-        name="mnist_mlp",
-    )
-
-
-def _cifar10_cnn(keras, spec, shape, classes):
-    layers = keras.layers
-    fmt = spec["data_format"]
-    return keras.models.Sequential(
-        [
-            layers.Conv2D(
-                32, (3, 3), padding="same", activation="relu", data_format=fmt, input_shape=shape
-            ),
-            layers.Conv2D(32, (3, 3), activation="relu", data_format=fmt),
-            layers.MaxPooling2D((2, 2), data_format=fmt),
-            layers.Dropout(0.25),
-            layers.Conv2D(64, (3, 3), padding="same", activation="relu", data_format=fmt),
-            layers.Conv2D(64, (3, 3), activation="relu", data_format=fmt),
-            layers.MaxPooling2D((2, 2), data_format=fmt),
-            layers.Dropout(0.25),
-            layers.Flatten(data_format=fmt),
-            layers.Dense(512, activation="relu"),
-            layers.Dropout(0.5),
-            layers.Dense(classes, activation="softmax"),
-        ],
-        name="cifar10_cnn",
-    )
-
-
-def _application(name):
-    def build(keras, spec, shape, classes):
-        return getattr(keras.applications, name)(weights=None, input_shape=shape, classes=classes)
-
-    return build
-
-
-def _recurrent(layer_name):
-    # Not unrolled, like the Keras 3 lstm/gru files (the seed unrolled for keras-mxnet;
-    # keras-mxnet 2.2.4.3 runs the rolled layer over fixed-length inputs).
-    def build(keras, spec, shape, classes):
-        layers = keras.layers
-        return keras.models.Sequential(
-            [
-                getattr(layers, layer_name)(128, input_shape=shape),
-                layers.Dense(classes, activation="softmax"),
-            ],
-            name=layer_name.lower(),
-        )
-
-    return build
-
-
-# name -> (builder, input kind, classes); image sizes come resolved in the spec.
-MODELS = {
-    "mnist_mlp": (_mnist_mlp, "vector", 10),
-    "cifar10_cnn": (_cifar10_cnn, "image", 10),
-    "resnet50": (_application("ResNet50"), "image", 1000),
-    "vgg16": (_application("VGG16"), "image", 1000),
-    "xception": (_application("Xception"), "image", 1000),
-    "lstm": (_recurrent("LSTM"), "sequence", SEQUENCE_SHAPE[1]),
-    "gru": (_recurrent("GRU"), "sequence", SEQUENCE_SHAPE[1]),
-}
-
-
-def input_shape(spec):
-    """Shape of one sample (no batch axis)."""
-    kind = MODELS[spec["model"]][1]
-    if kind == "image":
-        size = spec["image_size"]
-        return (3, size, size) if spec["data_format"] == "channels_first" else (size, size, 3)
-    if kind == "sequence":
-        # ``seq_len`` (when the Spec has it) changes the number of steps, as in Keras 3.
-        return (spec.get("seq_len") or SEQUENCE_SHAPE[0], SEQUENCE_SHAPE[1])
-    return (784,)
-
-
-# ----------------------------------------------------------------------------- helpers
+def record(**values):
+    """One protocol record: every key, "not measured" where ``values`` has none."""
+    unknown = sorted(set(values) - set(RECORD_KEYS))
+    if unknown:
+        raise ValueError("not protocol keys: {}".format(", ".join(unknown)))
+    out = dict.fromkeys(RECORD_KEYS)
+    out.update(protocol=PROTOCOL, window_times_s=[], losses=[], flops_uncounted=[], settings={})
+    out.update(values)
+    return out
 
 
 def write_json_atomic(path, data):
@@ -139,278 +86,6 @@ def write_json_atomic(path, data):
     with open(tmp, "w") as f:
         json.dump(data, f)
     os.replace(tmp, path)
-
-
-def n_windows(spec):
-    return int(math.ceil(spec["steps"] / float(spec["window_steps"])))
-
-
-def total_steps(spec):
-    """Every step: the first, the warm-up, and the timed windows."""
-    return 1 + spec["warmup"] + n_windows(spec) * spec["window_steps"]
-
-
-def keras_json(spec):
-    """The keras.json this point runs with (written to the private KERAS_HOME)."""
-    return {
-        "backend": "mxnet" if spec["backend"] == "mxnet" else "tensorflow",
-        "image_data_format": spec["data_format"],
-        "floatx": "float32",
-        "epsilon": 1e-07,
-    }
-
-
-def write_keras_json(spec):
-    home = os.environ.get("KERAS_HOME")
-    if not home:
-        # Never fall back to ~/.keras: a user's settings must not change what is measured.
-        raise RuntimeError("KERAS_HOME is not set; the launcher gives each worker its own")
-    if not os.path.isdir(home):
-        os.makedirs(home)
-    settings = keras_json(spec)
-    with open(os.path.join(home, "keras.json"), "w") as f:
-        json.dump(settings, f)
-    return settings
-
-
-def import_keras(backend):
-    """The Keras 2 module of ``backend``."""
-    if backend == "mxnet":
-        import keras
-
-        if keras.backend.backend() != "mxnet":
-            raise RuntimeError(f"keras runs on {keras.backend.backend()!r}, not mxnet")
-        return keras
-    if backend == "tf-keras":
-        os.environ["TF_USE_LEGACY_KERAS"] = "1"
-        import tf_keras
-
-        return tf_keras
-    raise ValueError(
-        "unknown legacy backend {!r}; valid: {}".format(backend, ", ".join(LEGACY_BACKENDS))
-    )
-
-
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def gpu_names():
-    """Names of the visible NVIDIA GPUs (nvidia-smi), honouring CUDA_VISIBLE_DEVICES."""
-    import subprocess
-
-    try:
-        out = subprocess.check_output(
-            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"], timeout=20
-        )
-    except (OSError, subprocess.SubprocessError):
-        return []
-    names = [line.strip() for line in out.decode("utf-8", "replace").splitlines() if line.strip()]
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:
-        ids = [int(v) for v in visible.split(",") if v.strip().isdigit()]
-        names = [names[i] for i in ids if i < len(names)]
-    return names
-
-
-def describe_device(backend):
-    """(device kind, device name, framework version, peak device memory or None)."""
-    if backend == "mxnet":
-        import mxnet
-
-        if mxnet.context.num_gpus() > 0:
-            names = gpu_names() or ["gpu(0)"]
-            # MXNet exposes no allocator peak; None means "not measured".
-            return "gpu", names[0], mxnet.__version__, None
-        return "cpu", cpu_name(), mxnet.__version__, None
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        details = tf.config.experimental.get_device_details(gpus[0])
-        peak = int(tf.config.experimental.get_memory_info("GPU:0")["peak"])
-        return "gpu", details.get("device_name", gpus[0].name), tf.__version__, peak
-    return "cpu", cpu_name(), tf.__version__, None
-
-
-def peak_host_memory_bytes():
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
-
-
-def sgd(keras):
-    """SGD, learning rate 0.01 (Keras 2.2.4 calls it ``lr``, later Keras 2 ``learning_rate``)."""
-    try:
-        return keras.optimizers.SGD(learning_rate=0.01)
-    except TypeError:
-        return keras.optimizers.SGD(lr=0.01)
-
-
-# ----------------------------------------------------------------------------- timing
-
-
-class Timing:
-    def __init__(self, time_to_first_step_s, first_step_s, window_times_s):
-        self.time_to_first_step_s = time_to_first_step_s
-        self.first_step_s = first_step_s
-        self.window_times_s = window_times_s
-
-
-def time_step_loop(step, spec, build_started):
-    """Time ``step(i)``, which returns only when step ``i`` is done."""
-    started = time.perf_counter()
-    step(0)
-    first_done = time.perf_counter()
-    for i in range(1, 1 + spec["warmup"]):
-        step(i)
-    windows = []
-    i = 1 + spec["warmup"]
-    for _ in range(n_windows(spec)):
-        start = time.perf_counter()
-        for _ in range(spec["window_steps"]):
-            step(i)
-            i += 1
-        windows.append(time.perf_counter() - start)
-    return Timing(first_done - build_started, first_done - started, windows)
-
-
-def window_edges(spec):
-    """Batch indices after which the clock is read: the first step, then each window edge."""
-    first_edge = spec["warmup"]  # the last untimed batch (batch 0 is the first step)
-    return [0] + [first_edge + j * spec["window_steps"] for j in range(n_windows(spec) + 1)]
-
-
-def _sync(logs):
-    """Wait for a batch's outputs by reading its logs on the host (Keras 2.2.4: already numbers)."""
-    for value in (logs or {}).values():
-        if hasattr(value, "numpy"):
-            value.numpy()
-
-
-def batch_clock(keras, total, batches_per_epoch, edges):
-    """A callback that reads the clock after each edge batch, synchronised; stops after ``total``.
-
-    Keras 2 calls batch hooks on the main thread. ``_supports_tf_logs`` tells
-    tf-keras to pass the logs as tensors instead of converting them (which
-    would wait for the device after every batch); the clock waits for them at
-    window edges only. Keras 2.2.4's own loop already returns host numbers for
-    every batch, a cost its users pay too.
-    """
-    edge_set = set(edges)
-
-    class BatchClock(keras.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self._supports_tf_logs = True
-            self.offset = 0
-            self.times = {}
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.offset = epoch * batches_per_epoch
-
-        def _done(self, batch, logs):
-            index = self.offset + batch
-            if index in edge_set:
-                _sync(logs)
-                self.times[index] = time.perf_counter()
-            if index + 1 >= total:
-                self.model.stop_training = True
-
-        def on_batch_end(self, batch, logs=None):
-            self._done(batch, logs)
-
-        def on_predict_batch_end(self, batch, logs=None):
-            self._done(batch, logs)
-
-    return BatchClock()
-
-
-def timing_from_clock(times, spec, build_started, loop_started):
-    """Windows between the clock readings at consecutive window edges."""
-    edges = window_edges(spec)
-    missing = [e for e in edges if e not in times]
-    if missing:
-        raise RuntimeError(f"Keras ran fewer batches than asked (batch {missing[0]} missing)")
-    timed = edges[1:]
-    windows = [times[b] - times[a] for a, b in zip(timed, timed[1:])]
-    return Timing(times[0] - build_started, times[0] - loop_started, windows)
-
-
-def time_fit(keras, model, x, y, spec, build_started):
-    batch = spec["batch_size"]
-    total = total_steps(spec)
-    per_epoch = len(x) // batch
-    clock = batch_clock(keras, total, per_epoch, window_edges(spec))
-    started = time.perf_counter()
-    model.fit(
-        x,
-        y,
-        batch_size=batch,
-        epochs=int(math.ceil(total / float(per_epoch))),
-        shuffle=False,
-        verbose=0,
-        callbacks=[clock],
-    )
-    return timing_from_clock(clock.times, spec, build_started, started)
-
-
-def predict_takes_callbacks(model):
-    import inspect
-
-    try:
-        return "callbacks" in inspect.signature(model.predict).parameters
-    except (TypeError, ValueError):
-        return False
-
-
-def time_predict(keras, model, x, spec, build_started):
-    """Time ``predict``: with a batch clock where Keras 2 supports it, else per window."""
-    import numpy as np
-
-    batch = spec["batch_size"]
-    total = total_steps(spec)
-    per_call = len(x) // batch
-    if predict_takes_callbacks(model):
-        clock = batch_clock(keras, total, per_call, window_edges(spec))
-        started = time.perf_counter()
-        for call in range(int(math.ceil(total / float(per_call)))):
-            clock.offset = call * per_call
-            remaining = min(per_call, total - clock.offset)
-            model.predict(x[: remaining * batch], batch_size=batch, verbose=0, callbacks=[clock])
-        return timing_from_clock(
-            clock.times, spec, build_started, started
-        ), "batch clock at window edges"
-
-    def batches(first, count):
-        # The inputs of ``count`` batches from batch ``first`` on, cycling; copied
-        # before the clock starts.
-        return x[np.arange(first * batch, (first + count) * batch) % len(x)]
-
-    started = time.perf_counter()
-    model.predict(batches(0, 1), batch_size=batch)
-    first_done = time.perf_counter()
-    if spec["warmup"]:
-        model.predict(batches(1, spec["warmup"]), batch_size=batch)
-    windows = []
-    first = 1 + spec["warmup"]
-    for _ in range(n_windows(spec)):
-        inputs = batches(first, spec["window_steps"])
-        start = time.perf_counter()
-        model.predict(inputs, batch_size=batch)
-        windows.append(time.perf_counter() - start)
-        first += spec["window_steps"]
-    timing = Timing(first_done - build_started, first_done - started, windows)
-    return timing, "one predict() call per window (this Keras' predict takes no callbacks)"
-
-
-# ----------------------------------------------------------------------------- one point
 
 
 def check_spec(spec):
@@ -431,17 +106,14 @@ def check_spec(spec):
         raise ValueError("precision: keras-mxnet runs float32 only")
 
 
-def run_point(spec, keras, first_in_process):
-    """Build, compile and time one point under the imported Keras 2; returns the raw measurement."""
+def seed_and_policy(keras, spec):
+    """Seed every generator the point uses; set the data format and the dtype policy."""
     import numpy as np
 
-    check_spec(spec)
-    backend = spec["backend"]
-    builder, _, classes = MODELS[spec["model"]]
     keras.backend.clear_session()
     keras.backend.set_image_data_format(spec["data_format"])
     np.random.seed(spec["seed"])
-    if backend == "tf-keras":
+    if spec["backend"] == "tf-keras":
         keras.utils.set_random_seed(spec["seed"])
         keras.mixed_precision.set_global_policy(spec.get("precision", "float32"))
     else:
@@ -449,24 +121,26 @@ def run_point(spec, keras, first_in_process):
 
         mxnet.random.seed(spec["seed"])
 
+
+def make_arrays(spec, shape, classes):
+    """(x, y, distinct batches): the same generator and calls as kerasbench.data.synthetic."""
+    import numpy as np
+
     batch = spec["batch_size"]
-    shape = input_shape(spec)
     sample_bytes = 4 * int(np.prod(shape))
-    n_distinct = max(1, min(total_steps(spec), MAX_ARRAY_BYTES // (sample_bytes * batch)))
-    generated = time.perf_counter()
-    # The same generator and calls as kerasbench.data.synthetic: the same data for a seed.
+    n_distinct = max(1, min(timing.total_steps(spec), MAX_ARRAY_BYTES // (sample_bytes * batch)))
     rng = np.random.default_rng(spec["seed"])
     n = n_distinct * batch
     x = rng.random((n,) + tuple(shape), dtype=np.float32)
     y = rng.integers(0, classes, size=(n,), dtype=np.int32)
-    # Time to first step counts from here: model build, compile and the first step.
-    data_ready = time.perf_counter()
+    return x, y, n_distinct
 
-    model = builder(keras, spec, shape, classes)
-    settings = {}
+
+def compile_model(keras, model, spec, settings):
+    """Compile with SGD; place keras-mxnet's model on its context. Returns the model."""
     compile_kwargs = {}
     devices = spec.get("devices", 1)
-    if backend == "mxnet":
+    if spec["backend"] == "mxnet":
         import mxnet
 
         gpus = mxnet.context.num_gpus()  # 0 on a CPU build, whatever the host has
@@ -490,25 +164,45 @@ def run_point(spec, keras, first_in_process):
             raise ValueError("devices: tf-keras points run on one device here")
         jit = {"auto": None, "on": True, "off": False}[spec.get("jit_compile", "auto")]
         compile_kwargs["jit_compile"] = jit
-    model.compile(optimizer=sgd(keras), loss="sparse_categorical_crossentropy", **compile_kwargs)
+    loss = "sparse_categorical_crossentropy"
+    model.compile(optimizer=env.sgd(keras), loss=loss, **compile_kwargs)
+    return model
 
-    mode = spec["mode"]
-    if mode == "train_on_batch":
+
+def time_mode(keras, model, x, y, n_distinct, spec, data_ready):
+    """(Timing, how it was timed) of the spec's mode."""
+    batch = spec["batch_size"]
+    if spec["mode"] == "train_on_batch":
 
         def step(i):
             j = (i % n_distinct) * batch
             return model.train_on_batch(x[j : j + batch], y[j : j + batch])
 
-        timing = time_step_loop(step, spec, data_ready)
-        settings["timing"] = "train_on_batch returns host values: each step ends synchronised"
-    elif mode == "fit":
-        timing = time_fit(keras, model, x, y, spec, data_ready)
-        settings["timing"] = "batch clock at window edges"
-    else:
-        timing, how = time_predict(keras, model, x, spec, data_ready)
-        settings["timing"] = how
+        how = "train_on_batch returns host values: each step ends synchronised"
+        return timing.time_step_loop(step, spec, data_ready), how
+    if spec["mode"] == "fit":
+        return timing.time_fit(keras, model, x, y, spec, data_ready), "batch clock at window edges"
+    return timing.time_predict(keras, model, x, spec, data_ready)
 
-    kind, name, version, device_peak = describe_device(backend)
+
+def run_point(spec, keras, first_in_process):
+    """Build, compile and time one point under the imported Keras 2; returns the raw record."""
+    import numpy as np
+
+    check_spec(spec)
+    backend = spec["backend"]
+    builder, _, classes = MODELS[spec["model"]]
+    seed_and_policy(keras, spec)
+    shape = models.input_shape(spec)
+    generated = time.perf_counter()
+    x, y, n_distinct = make_arrays(spec, shape, classes)
+    # Time to first step counts from here: model build, compile and the first step.
+    data_ready = time.perf_counter()
+    settings = {}
+    model = compile_model(keras, builder(keras, spec, shape, classes), spec, settings)
+    timed, settings["timing"] = time_mode(keras, model, x, y, n_distinct, spec, data_ready)
+
+    kind, name, version, device_peak = env.describe_device(backend)
     if backend == "tf-keras":
         # tf-keras compiles with XLA only when jit_compile is true (None means off).
         settings["jit_compile_resolved"] = bool(getattr(model, "_jit_compile", None))
@@ -527,32 +221,32 @@ def run_point(spec, keras, first_in_process):
             "legacy_worker": True,
         }
     )
-    return {
-        "protocol": PROTOCOL,
-        "status": "ok",
-        "error": None,
-        "window_times_s": timing.window_times_s,
-        "time_to_first_step_s": timing.time_to_first_step_s,
-        "first_step_s": timing.first_step_s,
+    return record(
+        status="ok",
+        window_times_s=timed.window_times_s,
+        time_to_first_step_s=timed.time_to_first_step_s,
+        first_step_s=timed.first_step_s,
         # ru_maxrss is a process-wide peak: only the process's first point owns it.
-        "peak_host_memory_bytes": peak_host_memory_bytes() if first_in_process else None,
-        "peak_device_memory_bytes": device_peak if first_in_process else None,
-        "device_kind": kind,
-        "device_name": name,
-        "keras_version": keras.__version__,
-        "backend_version": version,
-        "python_version": platform.python_version(),
-        "settings": settings,
-    }
+        peak_host_memory_bytes=env.peak_host_memory_bytes() if first_in_process else None,
+        peak_device_memory_bytes=device_peak if first_in_process else None,
+        device_kind=kind,
+        device_name=name,
+        keras_version=keras.__version__,
+        backend_version=version,
+        python_version=platform.python_version(),
+        settings=settings,
+        items_per_step=spec["batch_size"],
+        throughput_unit="samples/s",
+        stop_reason="steps",
+    )
 
 
 def failure(exc):
-    return {
-        "protocol": PROTOCOL,
-        "status": "failed",
-        "error": (f"{type(exc).__name__}: {exc}").splitlines()[0][:500],
-        "python_version": platform.python_version(),
-    }
+    return record(
+        status="failed",
+        error=(f"{type(exc).__name__}: {exc}").splitlines()[0][:500],
+        python_version=platform.python_version(),
+    )
 
 
 def read_spec(path):
@@ -569,10 +263,7 @@ def main(argv):
         print(__doc__.splitlines()[0], file=sys.stderr)
         return 2
     pairs = list(zip(argv[::2], argv[1::2]))
-    keras = None
-    backend = None
-    json_settings = None
-    import_s = None
+    keras = backend = json_settings = import_s = None
     all_ok = True
     for index, (spec_path, result_path) in enumerate(pairs):
         try:
@@ -580,9 +271,9 @@ def main(argv):
             check_spec(spec)
             if keras is None:
                 backend = spec["backend"]
-                json_settings = write_keras_json(spec)
+                json_settings = env.write_keras_json(spec)
                 started = time.perf_counter()
-                keras = import_keras(backend)
+                keras = env.import_keras(backend)
                 import_s = round(time.perf_counter() - started, 3)
             elif spec["backend"] != backend:
                 raise ValueError(f"backend: one process runs one backend ({backend})")

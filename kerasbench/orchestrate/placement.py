@@ -2,7 +2,7 @@
 
 A point is data-parallel when ``devices`` (per host) or ``num_hosts`` is above
 one. Each backend runs it on the engine its registry entry declares (see
-``kerasbench.backends`` and ``kerasbench.worker.distributed``); whether it can
+``kerasbench.backends`` and ``kerasbench.worker.engines``); whether it can
 run here is ``kerasbench.feasibility``'s question. This module says which
 command starts it (a "torchrun" engine needs one process per device, started by
 torch's own launcher) and reads the multi-host placement from the environment

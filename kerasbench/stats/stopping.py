@@ -14,7 +14,7 @@ from kerasbench.stats.intervals import (
 
 # Timed seconds a point must have measured before it may stop on its target CI, so that
 # a lucky run of quiet windows cannot end a point after half a second.
-MIN_TIMED_S = 1.0
+MIN_TIMED_S = 2.0
 
 STOP_STEPS, STOP_TARGET_CI, STOP_MAX_TIME, STOP_MAX_WINDOWS = (
     "steps",

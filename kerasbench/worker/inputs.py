@@ -77,7 +77,7 @@ def time_mode(model: Any, fed: FedInput, spec: Spec, build_started: float) -> me
     else:
         raise ValueError(f"mode {spec.mode!r} does not read an input pipeline")
     # The same reading of the clock as measure.time_fit's (stopping rule, windows).
-    return measure._clock_timing(clock, spec, build_started, started)
+    return measure.clock_timing(clock, spec, build_started, started)
 
 
 def time_train_on_batch(

@@ -10,6 +10,12 @@ windows are added until the 95% CI of the median is narrow enough or
 ``max_time`` seconds of timed windows have passed (``kerasbench.stats.StopRule``);
 the reason is returned as ``stop_reason``. The rule is applied between
 windows, and the time it takes is in no window.
+
+A point may stop on its target CI only after ``min_timed_s`` seconds of timed
+windows as well as ``min_windows`` windows: min(2 s, ``max_time``). Five quiet
+windows of 0.1 s can give a narrow interval by luck (a machine that drifts
+over seconds shows no drift in half of one), and a regression gate must not
+rest on them. The minimum is recorded in the result's settings.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from kerasbench.spec import Spec
-from kerasbench.stats import StopRule
+from kerasbench.stats import MIN_TIMED_S, StopRule
 
 # Safety cap on windows when measuring to a target CI (the time limit normally ends it first).
 ADAPTIVE_MAX_WINDOWS = 10_000
@@ -66,8 +72,19 @@ def stop_rule(spec: Spec) -> StopRule:
         target_ci=spec.target_ci if adaptive(spec) else 0.0,
         max_time=spec.max_time,
         min_windows=spec.min_windows,
+        min_time=min_timed_s(spec),
         max_windows=ADAPTIVE_MAX_WINDOWS,
     )
+
+
+def min_timed_s(spec: Spec) -> float:
+    """Timed seconds before a target-CI point may stop on its CI: min(2 s, max_time)."""
+    return min(MIN_TIMED_S, spec.max_time) if spec.max_time > 0 else MIN_TIMED_S
+
+
+def stop_settings(spec: Spec) -> dict[str, float]:
+    """What the result records about the stopping rule beyond the Spec (nothing when fixed)."""
+    return {"min_timed_s": min_timed_s(spec)} if adaptive(spec) else {}
 
 
 def total_steps(spec: Spec) -> int:
@@ -250,7 +267,7 @@ def timing_from_clock(
     return Timing(times[0] - build_started, times[0] - loop_started, windows_s, stop_reason)
 
 
-def _clock_timing(clock: Any, spec: Spec, build_started: float, loop_started: float) -> Timing:
+def clock_timing(clock: Any, spec: Spec, build_started: float, loop_started: float) -> Timing:
     """The timing a batch clock recorded; a run that hit the cap counts its whole windows."""
     if clock.stop_reason is None:
         last = max(clock.times, default=-1)
@@ -282,7 +299,7 @@ def time_fit(model: Any, x: np.ndarray, y: np.ndarray, spec: Spec, build_started
         verbose=0,
         callbacks=[clock],
     )
-    return _clock_timing(clock, spec, build_started, started)
+    return clock_timing(clock, spec, build_started, started)
 
 
 def time_predict(model: Any, x: np.ndarray, spec: Spec, build_started: float) -> Timing:
@@ -302,4 +319,4 @@ def time_predict(model: Any, x: np.ndarray, spec: Spec, build_started: float) ->
             verbose=0,
             callbacks=[clock],
         )
-    return _clock_timing(clock, spec, build_started, started)
+    return clock_timing(clock, spec, build_started, started)

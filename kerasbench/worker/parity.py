@@ -20,7 +20,7 @@ import numpy as np
 from kerasbench.models import get_model
 from kerasbench.spec import Spec
 from kerasbench.worker import settings as explicit_settings
-from kerasbench.worker.main import write_json_atomic
+from kerasbench.worker.protocol import write_json_atomic
 
 
 def disable_dropout(model: Any) -> int:
@@ -41,7 +41,7 @@ def run(job: dict[str, Any]) -> dict[str, Any]:
     import keras
 
     spec = Spec.from_dict(job["spec"], "parity spec")
-    explicit_settings.seed(spec.seed, spec.backend)
+    explicit_settings.seed(spec.seed)
     keras.config.set_image_data_format(spec.data_format)
     settings = explicit_settings.apply(spec)
     info = get_model(spec.model)

@@ -17,9 +17,9 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Any
 
 from kerasbench.spec import Spec
+from kerasbench.worker import frameworks
 
 CACHE_FILE = "peak_flops.json"
 COMPUTE_DTYPES = {"float32": "float32", "mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
@@ -49,61 +49,12 @@ def cache_key(spec: Spec, device_name: str, backend_version: str) -> str:
     )
 
 
-def _matmul_runner(backend: str, n: int, dtype: str, gpu: bool) -> Any:
-    """A function run(r) that does r n x n matmuls and returns once they are done."""
-    import numpy as np
-
-    rng = np.random.default_rng(0)
-    a_np = rng.random((n, n), dtype=np.float32)
-    b_np = rng.random((n, n), dtype=np.float32)
-    if backend == "jax":
-        import jax
-        import jax.numpy as jnp
-
-        a, b = jnp.asarray(a_np, dtype=dtype), jnp.asarray(b_np, dtype=dtype)
-        mm = jax.jit(jnp.matmul)
-
-        def run(r: int) -> None:
-            out = [mm(a, b) for _ in range(r)]
-            jax.block_until_ready(out)
-
-        return run
-    if backend == "torch":
-        import torch
-
-        device = "cuda" if gpu else "cpu"
-        a = torch.from_numpy(a_np).to(device=device, dtype=getattr(torch, dtype))
-        b = torch.from_numpy(b_np).to(device=device, dtype=getattr(torch, dtype))
-
-        def run(r: int) -> None:
-            with torch.no_grad():
-                for _ in range(r):
-                    out = torch.matmul(a, b)
-            if gpu:
-                torch.cuda.synchronize()
-            else:
-                out.sum().item()
-
-        return run
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        a, b = tf.cast(a_np, dtype), tf.cast(b_np, dtype)
-        mm = tf.function(tf.linalg.matmul)
-
-        def run(r: int) -> None:
-            out = [mm(a, b) for _ in range(r)]
-            for o in out:
-                o[0, 0].numpy()  # fetching a value waits for its matmul
-
-        return run
-    raise ValueError(f"no matmul peak benchmark for backend {backend!r}")
-
-
 def measure_peak_tflops(backend: str, dtype: str, gpu: bool) -> float:
     """Best-window TFLOP/s of square matmuls (2 n^3 FLOPs each)."""
     n = GPU_SIZE if gpu else CPU_SIZE
-    run = _matmul_runner(backend, n, dtype, gpu)
+    run = frameworks.get(backend).matmul_runner(n, dtype, gpu)
+    if run is None:
+        raise ValueError(f"no matmul peak benchmark for backend {backend!r}")
     run(2)  # compile and allocate, untimed
     reps = 1
     while True:  # grow the window until it is long enough to time
@@ -123,7 +74,7 @@ def measure_peak_tflops(backend: str, dtype: str, gpu: bool) -> float:
 
 def peak_tflops(spec: Spec, device_kind: str, device_name: str, backend_version: str) -> dict:
     """The cached or freshly measured peak: {"peak_tflops", "peak_source", "peak_key"}."""
-    if spec.backend not in ("jax", "torch", "tensorflow"):
+    if frameworks.get(spec.backend).matmul_runner is None:
         return {"peak_tflops": None, "peak_source": f"not measured for {spec.backend}"}
     key = cache_key(spec, device_name, backend_version)
     path = cache_dir() / CACHE_FILE

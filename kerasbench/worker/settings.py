@@ -10,26 +10,26 @@ result's ``settings`` records what was set.
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
 from kerasbench.spec import Spec
+from kerasbench.worker import frameworks
 
 
-def seed(value: int, backend: str) -> None:
+def seed(value: int) -> None:
     """``keras.utils.set_random_seed``, without importing TensorFlow into other backends' workers.
 
     Keras also seeds ``tf.random`` whenever TensorFlow is installed (for tf.data
     shuffling), which imports TensorFlow into a JAX or PyTorch worker: ~3 s of
     start-up and a few hundred MB of resident memory that the point does not
-    use and that would count in its peak host memory. Outside a TensorFlow
-    worker nothing here runs TensorFlow, so that one step is skipped; anything
-    that touches ``tf`` later still imports it as usual.
+    use and that would count in its peak host memory. A TensorFlow worker has
+    imported it with Keras already; elsewhere that one step is skipped, and
+    anything that touches ``tf`` later still imports it as usual.
     """
     import keras
 
-    if backend == "tensorflow" or "tensorflow" in sys.modules:
+    if "tensorflow" in sys.modules:
         keras.utils.set_random_seed(value)
         return
     from keras.src.utils import module_utils  # Keras' lazy handle on TensorFlow
@@ -49,32 +49,5 @@ def apply(spec: Spec) -> dict[str, Any]:
 
     keras.mixed_precision.set_global_policy(spec.precision)
     settings: dict[str, Any] = {"tf32": spec.tf32, "mixed_precision_policy": spec.precision}
-    if spec.backend == "jax":
-        import jax
-
-        precision = "tensorfloat32" if spec.tf32 else "float32"
-        jax.config.update("jax_default_matmul_precision", precision)
-        settings["jax_default_matmul_precision"] = precision
-    elif spec.backend == "torch":
-        import torch
-
-        torch.backends.cuda.matmul.allow_tf32 = spec.tf32
-        torch.backends.cudnn.allow_tf32 = spec.tf32
-        torch.set_float32_matmul_precision("high" if spec.tf32 else "highest")
-        settings["torch_allow_tf32"] = {"matmul": spec.tf32, "cudnn": spec.tf32}
-        settings["torch_float32_matmul_precision"] = torch.get_float32_matmul_precision()
-    elif spec.backend == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_tensor_float_32_execution(spec.tf32)
-        # Auto-clustering off: XLA only where jit_compile asks for it. TF_XLA_FLAGS
-        # from the caller's environment can still force it, so it is recorded too.
-        tf.config.optimizer.set_jit(False)
-        settings["tf_tensor_float_32_execution"] = (
-            tf.config.experimental.tensor_float_32_execution_enabled()
-        )
-        settings["tf_xla_auto_clustering"] = bool(tf.config.optimizer.get_jit())
-        settings["TF_XLA_FLAGS"] = os.environ.get("TF_XLA_FLAGS", "")
-    elif spec.backend == "openvino":
-        settings["openvino_inference_precision"] = "backend default (not controlled)"
+    settings.update(frameworks.get(spec.backend).apply_settings(spec))
     return settings

@@ -12,13 +12,12 @@ with torchrun's reason, so the launcher never has to guess.
 from __future__ import annotations
 
 import json
-import platform
 import sys
 from pathlib import Path
 
 from kerasbench.spec import Spec
-from kerasbench.worker.distributed import join_timeout_s
-from kerasbench.worker.main import PROTOCOL, write_json_atomic
+from kerasbench.worker import protocol
+from kerasbench.worker.engines.data_parallel import join_timeout_s
 
 
 def torchrun_args(spec: Spec, spec_path: str, result_path: str) -> list[str]:
@@ -77,13 +76,7 @@ def main(argv: list[str]) -> int:
         return 0
     print(f"kerasbench.worker.torchrun: {error}", file=sys.stderr)
     if not Path(result_path).exists():
-        raw = {
-            "protocol": PROTOCOL,
-            "status": "failed",
-            "error": error,
-            "python_version": platform.python_version(),
-        }
-        write_json_atomic(Path(result_path), raw)
+        protocol.write(Path(result_path), protocol.failure(error))
     return 1
 
 
