@@ -1,10 +1,10 @@
 """The Keras side of the equal-work checks, run in its own process (Keras fixes its backend).
 
-``python -m kerasbench.native.keras_reference OUT_DIR MODEL...`` (with
+``python -m kerasbench.native.keras_reference OUT_DIR [--weights=A,B] MODEL...`` (with
 ``KERAS_BACKEND`` set) builds each kerasbench model with its defaults and
 writes ``OUT_DIR/reference.json``: per model its parameter counts, forward
 FLOPs per sample (kerasbench/worker/flops.py), sample shape, classes and
-hparams. With ``--weights`` it also writes ``OUT_DIR/<model>.npz`` (no
+hparams. With ``--weights=A,B`` it also writes ``OUT_DIR/<model>.npz`` (no
 pickles): the model's weights in ``get_weights()`` order, a probe batch and
 the model's inference output on it, for the weight-copy checks.
 """
@@ -55,14 +55,15 @@ def describe(name: str, save_weights_to: Path | None = None) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    weights = "--weights" in argv
-    args = [a for a in argv if a != "--weights"]
+    flags = [a for a in argv if a.startswith("--weights=")]
+    args = [a for a in argv if not a.startswith("--weights=")]
     if len(args) < 2:
-        print("usage: keras_reference OUT_DIR [--weights] MODEL...", file=sys.stderr)
+        print("usage: keras_reference OUT_DIR [--weights=A,B] MODEL...", file=sys.stderr)
         return 2
+    with_weights = {m for flag in flags for m in flag.split("=", 1)[1].split(",")}
     out = Path(args[0])
     out.mkdir(parents=True, exist_ok=True)
-    found = {name: describe(name, out if weights else None) for name in args[1:]}
+    found = {name: describe(name, out if name in with_weights else None) for name in args[1:]}
     (out / "reference.json").write_text(json.dumps(found, indent=1))
     return 0
 

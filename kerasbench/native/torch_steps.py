@@ -175,11 +175,7 @@ class TorchNative:
 
     def param_counts(self) -> ParamCounts:
         """Trainable parameters, and non-trainable state (frozen parameters, BN statistics)."""
-        trainable = sum(p.numel() for p in self.module.parameters() if p.requires_grad)
-        frozen = sum(p.numel() for p in self.module.parameters() if not p.requires_grad)
-        # Float buffers are batch-norm running statistics; num_batches_tracked is bookkeeping.
-        stats = sum(b.numel() for b in self.module.buffers() if b.is_floating_point())
-        return ParamCounts(trainable, frozen + stats)
+        return count_params(self.module)
 
     def forward_flops_per_sample(self) -> int:
         """Forward FLOPs of one sample by kerasbench's rule: 2 per multiply-add, matmuls only."""
@@ -197,6 +193,15 @@ class TorchNative:
             "precision": self.precision,
             "image_data_format": "channels_first",
         }
+
+
+def count_params(module: Any) -> ParamCounts:
+    """Trainable parameters; non-trainable: frozen parameters and batch-norm statistics."""
+    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+    frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
+    # Float buffers are batch-norm running statistics; num_batches_tracked is bookkeeping.
+    stats = sum(b.numel() for b in module.buffers() if b.is_floating_point())
+    return ParamCounts(trainable, frozen + stats)
 
 
 def forward_macs(
