@@ -63,6 +63,7 @@ def native_work(
 
         from kerasbench.native import torch_models, torch_steps
 
+        torch_models.import_torchvision(model)
         with torch.device("meta"):
             module = torch_models.build(model, input_shape, num_classes, hparams)
         macs = torch_steps.forward_macs(model, input_shape, num_classes, hparams)

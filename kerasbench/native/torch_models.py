@@ -52,6 +52,16 @@ def build(
     return builders[name](tuple(input_shape), num_classes)
 
 
+def import_torchvision(name: str) -> None:
+    """Import torchvision, if ``name`` needs it, outside any ``torch.device`` context.
+
+    Its first import registers its C++ operators; under ``torch.device("meta")``
+    that fails ("operator torchvision::nms does not exist").
+    """
+    if name in TORCHVISION:
+        import torchvision  # noqa: F401
+
+
 def _batch_norm(keras_momentum: float, epsilon: float) -> Any:
     """torch's BatchNorm2d with Keras' statistics: torch's momentum is 1 - Keras' momentum."""
     from torch import nn

@@ -216,6 +216,7 @@ def forward_macs(
     import torch
     from torch import nn
 
+    torch_models.import_torchvision(name)
     with torch.device("meta"):
         module = torch_models.build(name, input_shape, num_classes, hparams).eval()
     total = 0
