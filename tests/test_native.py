@@ -202,11 +202,12 @@ def test_one_train_step_and_predict(framework: str, model: str) -> None:
     runner.sync()
     after = _weights(runner)
     assert np.isfinite(loss) and loss > 0
-    # Every trainable weight moved (batch 2 at 32x32 makes ResNet's gradients huge, so
-    # outputs after the step say nothing; the update itself is what is checked).
+    # The update is what is checked, not outputs after it: batch 2 at 32x32 makes ResNet's
+    # gradients huge. Not every tensor moves: a convolution bias right before batch norm
+    # gets an exactly zero gradient in torch, and ReLU6 units die at 1x1 spatial size.
     assert all(np.isfinite(a).all() for a in after)
     moved = sum(not np.array_equal(b, a) for b, a in zip(before, after, strict=True))
-    assert moved == len(before)
+    assert moved >= 0.9 * len(before), f"{moved} of {len(before)} weight tensors moved"
 
 
 @pytest.mark.parametrize("framework", [pytest.param(f, marks=NEEDS[f]) for f in ("torch", "jax")])
