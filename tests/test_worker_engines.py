@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kerasbench import envinfo, launch
+from kerasbench import envinfo
+from kerasbench.orchestrate import point
 from kerasbench.worker import engines, frameworks
 from kerasbench.worker.engines.single import SingleDeviceEngine
 from tests.conftest import backend_params, needs_backend
@@ -43,7 +44,7 @@ def _run(backend: str, devices: int):
         device_kind="cpu",
         timeout=300,
     )
-    return launch.run_point(spec, envinfo.collect())
+    return point.run_point(spec, envinfo.collect())
 
 
 @pytest.mark.slow
