@@ -123,10 +123,12 @@ def test_fields_check_names_each_gap_and_error_settings() -> None:
     }
 
 
-def test_mfu_must_lie_below_one() -> None:
+def test_mfu_must_lie_below_one_on_a_gpu() -> None:
     too_high = record(peak=10.0)  # 49 TFLOP/s achieved against a 10 TFLOP/s peak
     row = checks.check_point(too_high, gpu=True)
     assert row.verdict == FAIL and "not between 0 and 100%" in row.detail
+    row = checks.check_point(record(gpu=False, peak=10.0), gpu=False)
+    assert row.verdict == OK and "gated on GPUs only" in row.detail
     no_peak = record(peak=None, raw={"settings": {"tf32": False, "peak_error": "boom"}})
     row = checks.check_point(no_peak, gpu=True)
     assert row.verdict == FAIL and "boom" in row.detail
