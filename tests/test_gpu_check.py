@@ -158,6 +158,8 @@ def test_sync_agrees_within_two_percent_on_gpu_only() -> None:
     assert row.verdict == FAIL and "45.0% > 2%" in row.detail
     assert checks.check_sync("jax", "float32", unsynchronised, gpu=False).verdict == NA_CPU
     assert checks.check_sync("jax", "float32", [], gpu=True).verdict == FAIL
+    row = checks.check_sync("torch", "float32", close, gpu=True, reference="completion clock")
+    assert row.name == "sync: window edges vs completion clock" and row.verdict == OK
 
 
 @pytest.mark.parametrize("backend", ["jax", "torch"])
@@ -237,6 +239,11 @@ def test_cpu_mode_end_to_end(tmp_path: Path) -> None:
     assert verdicts[("mnist_mlp train_on_batch", "jax")] == OK
     assert verdicts[("tf32 on with --tf32", "jax")] == OK
     assert verdicts[("record fields filled", "jax")] == OK
-    for name in ("tf32 raises matmul peak", "sync: window edges vs every step", "GPU-only fields"):
+    for name in (
+        "tf32 raises matmul peak",
+        "sync: window edges vs every step",
+        "sync: window edges vs completion clock",
+        "GPU-only fields",
+    ):
         assert verdicts[(name, "jax")] == NA_CPU
     assert "No check failed." in proc.stdout and (out / "checks.md").exists()

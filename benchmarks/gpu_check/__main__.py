@@ -41,6 +41,8 @@ DEFAULTS = {
     "gpu": {"model": "resnet50", "steps": 80, "warmup": 10, "window_steps": 10, "timeout": 420},
     "cpu": {"model": "mnist_mlp", "steps": 40, "warmup": 3, "window_steps": 5, "timeout": 300},
 }
+# bare_fit.py's two clocks, and how the table names them
+SYNC_REFERENCES = {"every_step": "every step", "completion": "completion clock"}
 PROBE_MODEL = "mnist_mlp"  # the TF32 check reads the matmul peak; a small model gets there fast
 
 
@@ -63,6 +65,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, help="write checks.json, checks.md, the store, logs")
     p.add_argument("--verbose", action="store_true", help="echo every subprocess's output")
     args = p.parse_args(argv)
+    if args.sync_rounds < 1:
+        p.error(f"--sync-rounds: at least 1, got {args.sync_rounds}")
     for key, value in DEFAULTS[args.device_kind].items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -113,16 +117,17 @@ def phase_tf32(
 
 def sync_rounds(
     ws: runner.Workspace, args: argparse.Namespace, backend: str
-) -> list[tuple[float, float]]:
-    """(kerasbench, bare) samples/s per round; rounds alternate which side runs first."""
+) -> dict[str, list[tuple[float, float]]]:
+    """Per bare clock, (kerasbench, bare) samples/s per round; rounds alternate what runs first."""
     suite = {"model": args.model, "mode": ["fit"], "precision": [args.sync_precision]}
     # Both sides' processes after the first reuse its XLA executables: compilation is
     # outside the timed windows anyway, and the check fits the device time this way.
     env = {"JAX_COMPILATION_CACHE_DIR": str(ws.root / "jax_cache")}
     record: dict = {}
-    pairs = []
+    pairs: dict[str, list[tuple[float, float]]] = {v: [] for v in SYNC_REFERENCES}
     for i in range(args.sync_rounds):
         speed: dict[str, float] = {}
+        first = list(SYNC_REFERENCES)[i % 2]  # the bare process alternates its two clocks too
         for side in ("kerasbench", "bare") if i % 2 == 0 else ("bare", "kerasbench"):
             if side == "kerasbench":
                 flags = point_flags(args, args.batch_size)
@@ -136,18 +141,21 @@ def sync_rounds(
                 "image_size": record["image_size"], "precision": args.sync_precision,
                 "data_format": "channels_last", "steps": args.steps, "warmup": args.warmup,
                 "window_steps": args.window_steps, "seed": record["seed"],
-                "distinct_batches": record["settings"]["distinct_batches"],
+                "distinct_batches": record["settings"]["distinct_batches"], "first": first,
             }  # fmt: skip
             bare = ws.bare_fit(f"sync-{backend}-{i}.bare", backend, params, env)
             if bare["device"] != args.device_kind:
                 raise RuntimeError(f"the bare loop ran on {bare['device']}, not {args.device_kind}")
-            speed[side] = bare["samples_per_sec"]
-        pairs.append((speed["kerasbench"], speed["bare"]))
-        print(f"    sync {backend} round {i}: {pairs[-1][0]:.1f} vs {pairs[-1][1]:.1f}", flush=True)
+            speed.update((v, bare[v]) for v in SYNC_REFERENCES)
+        for variant in SYNC_REFERENCES:
+            pairs[variant].append((speed["kerasbench"], speed[variant]))
+        bare_speeds = ", ".join(f"{v} {speed[v]:.1f}" for v in SYNC_REFERENCES)
+        print(f"    sync {backend} round {i}: kerasbench {speed['kerasbench']:.1f}, {bare_speeds}")
     return pairs
 
 
 def phase_sync(ws: runner.Workspace, args: argparse.Namespace, backends: list[str]) -> list:
+    """Phase 3: kerasbench's fit against the bare loop's two clocks, per backend."""
     rows = []
     for backend in backends:
         try:
@@ -157,7 +165,9 @@ def phase_sync(ws: runner.Workspace, args: argparse.Namespace, backends: list[st
             rows.append(Check(name, backend, args.sync_precision, "-", FAIL, str(exc)))
             continue
         gpu = args.device_kind == "gpu"
-        rows.append(checks.check_sync(backend, args.sync_precision, pairs, gpu))
+        for variant, reference in SYNC_REFERENCES.items():
+            found = checks.check_sync(backend, args.sync_precision, pairs[variant], gpu, reference)
+            rows.append(found)
     return rows
 
 
@@ -183,6 +193,9 @@ def phase_devices(
             None,
         )
         rows.append(checks.check_data_parallel(one, record, n, gpu))
+    # kerasbench's own scaling table: the newest point per configuration, 1 and N devices
+    report = ["report", "--results", str(ws.db), "--scaling", "--models", args.model]
+    print(ws.kerasbench("scaling", *report), flush=True)
     return rows, many
 
 

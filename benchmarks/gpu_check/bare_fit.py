@@ -1,10 +1,18 @@
 """KERAS_BACKEND=jax python bare_fit.py '{"model": "resnet50", "batch_size": 64, ...}'
 
 The reference side of gpu_check's synchronisation check: ``model.fit`` written
-without kerasbench, synchronising the device after every step, timed in windows
-of ``window_steps`` steps after ``warmup`` untimed ones. Prints one JSON line:
-{"samples_per_sec": ..., "device": ...}; samples/s is the batch over the median
-per-step time of the windows, the statistic kerasbench reports.
+without kerasbench, run twice in one process (the order given by ``first``), each
+timed in windows of ``window_steps`` steps after ``warmup`` untimed ones:
+
+- ``every_step``: the device is synchronised after every step, then the clock read;
+- ``completion``: nothing waits; a callback on Keras' own callback thread reads the
+  clock when each step's loss reaches the host, so the main thread keeps
+  dispatching as in a plain ``fit`` (the true throughput of the loop, without the
+  cost of a per-step synchronisation, which on a CPU or for short steps is large).
+
+Prints one JSON line: {"every_step": samples/s, "completion": samples/s, "device": ...};
+samples/s is the batch over the median per-step time of the windows, the
+statistic kerasbench reports.
 
 It does the work a kerasbench ``fit`` point does, written out here on purpose
 (not imported from kerasbench) so that it is an independent reference: the same
@@ -32,7 +40,8 @@ from typing import Any
 # model -> (input shape without the image size, classes); images are square
 MODELS = {"resnet50": ("image", 1000), "resnet50_tiny": ("image", 10), "mnist_mlp": ("mlp", 10)}
 PARAMS = ("model", "batch_size", "image_size", "precision", "data_format", "steps", "warmup")
-PARAMS += ("window_steps", "distinct_batches", "seed")
+PARAMS += ("window_steps", "distinct_batches", "seed", "first")
+VARIANTS = ("every_step", "completion")
 
 
 def build(model: str, image_size: int, data_format: str) -> tuple[Any, tuple[int, ...]]:
@@ -104,34 +113,52 @@ def main(p: dict[str, Any]) -> dict[str, Any]:
     rng = np.random.default_rng(p["seed"])
     x = rng.random((n * batch, *shape), dtype=np.float32)
     y = rng.integers(0, MODELS[p["model"]][1], size=(n * batch,), dtype=np.int32)
-    total = 1 + p["warmup"] + p["steps"]
-    times: list[float] = []
-    sync = device_sync(backend)
+    order = VARIANTS if p.get("first", VARIANTS[0]) == VARIANTS[0] else VARIANTS[::-1]
+    out: dict[str, Any] = {"device": device, "backend": backend, "pid": os.getpid()}
+    for variant in order:
+        windows = timed_fit(
+            model, x, y, p, sync=device_sync(backend), every_step=variant == VARIANTS[0]
+        )
+        out[variant] = batch / statistics.median(windows)
+        out[f"{variant}_window_step_s"] = windows
+    return out
 
-    class EveryStep(keras.callbacks.Callback):
-        # not async_safe: Keras fetches each step's loss before calling this
+
+def timed_fit(model: Any, x: Any, y: Any, p: dict[str, Any], sync: Any, every_step: bool) -> list:
+    """Per-step seconds of each window of one ``fit`` call (the first step, then warm-up)."""
+    import keras
+
+    total, n = 1 + p["warmup"] + p["steps"], len(x) // p["batch_size"]
+    times: dict[int, float] = {}  # batch index since the first -> when it was done
+
+    class Clock(keras.callbacks.Callback):
+        # every_step: not async_safe, so Keras fetches each step's loss before calling
+        # this on the main thread, which then waits. completion: async_safe, so Keras
+        # calls it on its callback threads (in any order) once the loss is on the host,
+        # and nothing waits; Keras waits for them all at each epoch's end.
+        async_safe = not every_step
+        offset = 0
+
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.offset = epoch * n
+
         def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
-            sync()
-            times.append(time.perf_counter())
+            if every_step:
+                sync()
+            times[self.offset + batch] = time.perf_counter()
             if len(times) >= total:
                 self.model.stop_training = True
 
     model.fit(
-        x, y, batch_size=batch, epochs=math.ceil(total / n), shuffle=False, verbose=0,
-        callbacks=[EveryStep()],
+        x, y, batch_size=p["batch_size"], epochs=math.ceil(total / n), shuffle=False,
+        verbose=0, callbacks=[Clock()],
     )  # fmt: skip
     k = p["window_steps"]
-    edges = times[p["warmup"] : total : k]  # step ends at window edges (index 0: first step)
+    edges = [times[i] for i in range(p["warmup"], total, k)]  # index 0 is the first step
     windows = [(b - a) / k for a, b in zip(edges, edges[1:], strict=False)]
     if not windows:
         raise SystemExit(f"bare_fit: {len(times)} steps ran, too few for one window")
-    return {
-        "samples_per_sec": batch / statistics.median(windows),
-        "window_step_s": windows,
-        "device": device,
-        "backend": backend,
-        "pid": os.getpid(),
-    }
+    return windows
 
 
 if __name__ == "__main__":
