@@ -76,13 +76,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def point_flags(args: argparse.Namespace, batch: int, devices: int = 1) -> list[str]:
-    """The CLI flags of every point: fixed step counts, channels_last, TF32 off."""
+def point_flags(
+    args: argparse.Namespace, batch: int, devices: int = 1, tf32: bool = False
+) -> list[str]:
+    """The CLI flags of every point: fixed step counts, channels_last, TF32 off unless asked."""
     return [
         "--batch-size", str(batch), "--devices", str(devices), "--steps", str(args.steps),
         "--warmup", str(args.warmup), "--window-steps", str(args.window_steps),
         "--data-format", "channels_last", "--target-ci", "0", "--repeats", "1",
-        "--timeout", str(args.timeout), "--no-tf32",
+        "--timeout", str(args.timeout), "--tf32" if tf32 else "--no-tf32",
     ]  # fmt: skip
 
 
@@ -98,8 +100,7 @@ def phase_tf32(
     """Phase 2: TF32 recorded off in the table; a --tf32 probe records it on, peak above."""
     rows = checks.check_tf32_default(table_records)
     suite = {"model": PROBE_MODEL, "mode": ["fit"], "precision": ["float32"]}
-    flags = point_flags(args, args.batch_size)[:-1] + ["--tf32"]
-    records = ws.run_points("tf32", suite, backends, flags)
+    records = ws.run_points("tf32", suite, backends, point_flags(args, args.batch_size, tf32=True))
     probes = {r["backend"]: r for r in records}
     for backend in backends:
         fp32 = [
@@ -181,7 +182,7 @@ def phase_devices(
         return [Check("data-parallel", "-", "-", f"{n} device(s) present", why)], []
     suite = {"model": args.model, "mode": ["fit"], "precision": [args.sync_precision]}
     many = ws.run_points("devices", suite, backends, point_flags(args, args.batch_size * n, n))
-    rows = []
+    rows, scaling = [], [f"{'backend':<8} {'devices':>7} {'samples/s':>11} speedup efficiency"]
     for record in many:
         one = next(
             (
@@ -193,9 +194,15 @@ def phase_devices(
             None,
         )
         rows.append(checks.check_data_parallel(one, record, n, gpu))
-    # kerasbench's own scaling table: the newest point per configuration, 1 and N devices
-    report = ["report", "--results", str(ws.db), "--scaling", "--models", args.model]
-    print(ws.kerasbench("scaling", *report), flush=True)
+        speedup = rows[-1].values.get("speedup")
+        for count, r in ((1, one), (n, record)):
+            if r is None or r["status"] != "ok":
+                continue
+            gain = f"{speedup:7.2f}x {speedup / n:10.0%}" if count > 1 and speedup else ""
+            scaling.append(f"{r['backend']:<8} {count:>7} {r['samples_per_sec']:>11.1f} {gain}")
+    # The scaling table (per-device batch fixed); kerasbench's own `report --scaling`
+    # keeps results of different labels apart, and each phase here has its own label.
+    print("\n".join(["", *scaling, ""]), flush=True)
     return rows, many
 
 
