@@ -68,7 +68,12 @@ def open_store(target: str | Path | None = None, create: bool = True, **kw: Any)
                 f"{text.split('@')[-1] if '@' in text else text}: unsupported store scheme "
                 f"{scheme}:// (give a file path, or a postgresql://user@host/db URL)"
             )
-        from kerasbench.store.postgres import PostgresStore
+        try:
+            from kerasbench.store.postgres import PostgresStore
+        except ImportError:
+            raise StoreError(
+                "a postgresql:// store needs the psycopg driver: pip install 'psycopg[binary]'"
+            ) from None
 
         return PostgresStore(text, create=create, **kw)
     return Store(Path(text), create=create, **kw)
