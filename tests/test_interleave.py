@@ -146,3 +146,14 @@ def test_run_points_carry_host_probes(tmp_path, capsys):
 def test_spec_env_round_trips():
     spec = make_spec(env="x")
     assert Spec.from_dict(spec.to_dict()) == spec
+
+
+def test_html_report_says_when_the_host_ran_slower(tmp_path):
+    from kerasbench.report.html import render_html
+    from kerasbench.report.select import Query, Selection
+
+    base = [dataclasses.replace(r, label="old") for r in _side("", [100] * 3, probe=10.0)]
+    new = [dataclasses.replace(r, label="new") for r in _side("", [80] * 3, probe=7.0)]
+    selection = Selection(results=new, base=base)
+    html = render_html(selection, Query(compare="old"))
+    assert "this host ran 30% slower during this report&#x27;s results" in html
