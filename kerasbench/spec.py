@@ -50,7 +50,6 @@ INPUTS = ("arrays", "generator", "native")
 PREPROCESS = ("resize_crop", "resize256")
 DEVICE_KINDS = ("auto", "cpu", "gpu")
 SUITES_DIR = Path(__file__).parent / "suites"
-# A named environment's name (as kerasbench.envs.named.NAME; checked there against the registry)
 ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DEFAULT_HINT = "; leave the key out for the default"
 
@@ -167,8 +166,7 @@ class Spec:
     repeat: int = 0  # which of those processes this is (set by ``expand_repeats``)
     # allow TensorFloat-32 matmuls/convolutions on GPUs that have them
     tf32: bool = flag(False, "onoff", "allow TF32 on GPUs (default off)")
-    # A named environment (``kerasbench env create``) whose Python runs the worker;
-    # "" = the launcher's own. A list is an axis, interleaved in ABBA rounds with --repeats.
+    # a named environment (``kerasbench env create``) to run the worker in; "" = this Python
     env: str = flag("", "csv", "named environments to run in (an axis; see `kerasbench env`)")
 
     def __post_init__(self) -> None:
@@ -221,11 +219,7 @@ class Spec:
         if not isinstance(self.label, str):
             raise SpecError(f"label: expected a string, got {self.label!r}")
         if not isinstance(self.env, str) or not (self.env == "" or ENV_NAME.fullmatch(self.env)):
-            raise SpecError(
-                f"env: {self.env!r} is not an environment name (letters, digits, '.', '_', '-')"
-            )
-        if self.env and BACKENDS[self.backend].legacy:
-            raise SpecError(f"env: backend {self.backend} runs in its own `kerasbench setup` env")
+            raise SpecError(f"env: {self.env!r} is not an environment name (letters, digits, ._-)")
         if self.image_size and MODELS[self.model].input_kind != "image":
             raise SpecError(f"image_size: model {self.model!r} does not take images")
         _check_model_fit(self)

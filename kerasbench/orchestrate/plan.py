@@ -143,9 +143,13 @@ def plan(request: Request, gpus: int, env: Mapping[str, str] | None = None) -> P
 
 
 def _check_named_envs(specs: list[Spec]) -> None:
-    """Every named environment the plan uses exists (EnvError names the missing one)."""
+    """Every named environment the plan uses exists (EnvError names the missing one), and
+    runs a Keras 3 backend (a legacy backend has its own `kerasbench setup` environment)."""
     from kerasbench.envs import named
 
+    for spec in specs:
+        if spec.env and backends.BACKENDS[spec.backend].legacy:
+            raise SpecError(f"env: backend {spec.backend} runs in its own `kerasbench setup` env")
     for name in sorted({s.env for s in specs if s.env}):
         named.get(name)
 
