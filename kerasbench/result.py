@@ -35,6 +35,7 @@ POINT_KEY_FIELDS = (
     "jit_compile",
     "image_size",
     "seq_len",
+    "env",
 )
 
 
@@ -120,6 +121,15 @@ class Result:
     repeats_pooled: int | None = None
     between_process_cv: float | None = None
     within_process_cv: float | None = None
+    # named environments (kerasbench.envs): where the worker ran and what was installed there
+    env: str = ""  # the named environment ("" = the launcher's interpreter)
+    versions: dict[str, str] = field(default_factory=dict)  # every distribution -> version
+    # interleaving (kerasbench.orchestrate.interleave): the round (ABBA order) and the place
+    round_index: int | None = None
+    round_position: int | None = None
+    # the machine's own speed just before and after the point (kerasbench.probe figures)
+    probe_before: dict[str, float] | None = None
+    probe_after: dict[str, float] | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:

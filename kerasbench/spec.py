@@ -21,6 +21,7 @@ import dataclasses
 import itertools
 import math
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
@@ -49,6 +50,7 @@ INPUTS = ("arrays", "generator", "native")
 PREPROCESS = ("resize_crop", "resize256")
 DEVICE_KINDS = ("auto", "cpu", "gpu")
 SUITES_DIR = Path(__file__).parent / "suites"
+ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _DEFAULT_HINT = "; leave the key out for the default"
 
 
@@ -164,6 +166,8 @@ class Spec:
     repeat: int = 0  # which of those processes this is (set by ``expand_repeats``)
     # allow TensorFloat-32 matmuls/convolutions on GPUs that have them
     tf32: bool = flag(False, "onoff", "allow TF32 on GPUs (default off)")
+    # a named environment (``kerasbench env create``) to run the worker in; "" = this Python
+    env: str = flag("", "csv", "named environments to run in (an axis; see `kerasbench env`)")
 
     def __post_init__(self) -> None:
         _choice("model", self.model, MODELS)
@@ -214,6 +218,8 @@ class Spec:
             raise SpecError(f"tf32: expected true or false, got {self.tf32!r}")
         if not isinstance(self.label, str):
             raise SpecError(f"label: expected a string, got {self.label!r}")
+        if not isinstance(self.env, str) or not (self.env == "" or ENV_NAME.fullmatch(self.env)):
+            raise SpecError(f"env: {self.env!r} is not an environment name (letters, digits, ._-)")
         if self.image_size and MODELS[self.model].input_kind != "image":
             raise SpecError(f"image_size: model {self.model!r} does not take images")
         _check_model_fit(self)

@@ -99,3 +99,82 @@ def report_json(kerasbench, *args: str) -> list[dict]:
     proc = kerasbench("report", "--format", "json", *args)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
+
+
+# --- a real PostgreSQL server for the PostgreSQL store's tests -----------------------
+
+
+def _pg_bindir() -> Path | None:
+    """Where initdb and pg_ctl are: ``pg_config --bindir``, else the newest Debian install."""
+    import glob
+    import shutil
+
+    found = []
+    if shutil.which("pg_config"):
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True)
+        found.append(Path(out.stdout.strip()))
+    found += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    return next((d for d in found if (d / "initdb").exists() and (d / "pg_ctl").exists()), None)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A PostgreSQL server started for this session (trust auth on 127.0.0.1); its base URL.
+
+    initdb refuses to run as root, so as root the cluster belongs to user ``postgres``.
+    Skips (with the reason) where no server binary is installed.
+    """
+    import shlex
+    import shutil
+    import tempfile
+
+    bindir = _pg_bindir()
+    if bindir is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl); apt-get install postgresql")
+    pytest.importorskip("psycopg")
+    as_root = os.geteuid() == 0
+    folder = Path(tempfile.mkdtemp(prefix="kerasbench-pg-"))
+    data, port = folder / "data", _free_port()
+
+    def as_owner(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+        if as_root:
+            cmd = ["su", "postgres", "-s", "/bin/sh", "-c", shlex.join(cmd)]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+    if as_root:
+        shutil.chown(folder, "postgres", "postgres")
+    init = as_owner([str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"])
+    assert init.returncode == 0, init.stderr
+    opts = f"-p {port} -k {folder} -c listen_addresses=127.0.0.1"
+    log = folder / "server.log"
+    start = as_owner(
+        [str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(log), "-w", "start"]
+    )
+    assert start.returncode == 0, start.stderr + start.stdout
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"])
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server: str, request: pytest.FixtureRequest) -> str:
+    """The URL of a new, empty database on the session's server (one per test)."""
+    import re
+    import uuid
+
+    import psycopg
+
+    name = re.sub(r"\W", "_", request.node.name.lower())[:40] + "_" + uuid.uuid4().hex[:8]
+    with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{pg_server}/{name}"

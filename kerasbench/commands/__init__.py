@@ -18,7 +18,18 @@ from typing import Any
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_SAVED, EXIT_INTERNAL = 0, 1, 2, 3, 4
 # In the order ``kerasbench --help`` lists them.
-MODULES = ("run", "report", "list", "env", "setup", "compare", "parity")
+MODULES = (
+    "run",
+    "report",
+    "list",
+    "env",
+    "setup",
+    "compare",
+    "parity",
+    "history",
+    "bisect",
+    "store",
+)
 
 
 class UsageError(Exception):
@@ -51,8 +62,9 @@ def csv_int(value: str) -> list[int]:
 def add_results(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--results",
-        metavar="PATH",
-        help="results store (default: $KERASBENCH_RESULTS or .kerasbench/results.db)",
+        metavar="PATH|URL",
+        help="results store: a file, or postgresql://user@host/db "
+        "(default: $KERASBENCH_RESULTS or .kerasbench/results.db)",
     )
 
 

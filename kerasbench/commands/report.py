@@ -43,7 +43,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from kerasbench.report.select import Query, select
-    from kerasbench.store import Store, default_path
+    from kerasbench.store import open_store
 
     query = Query(
         label=args.label,
@@ -54,7 +54,7 @@ def main(args: argparse.Namespace) -> int:
         latest=not args.all,
         compare=args.compare,
     )
-    with Store(args.results or default_path(), create=False) as store:
+    with open_store(args.results, create=False) as store:
         selection = select(store, query)
     results = selection.results
     if not results and args.format in ("table", "html", "png"):

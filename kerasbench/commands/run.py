@@ -114,9 +114,10 @@ def main(args: argparse.Namespace) -> int:
 
     from kerasbench import envinfo, feasibility
     from kerasbench.orchestrate import plan, point, run
-    from kerasbench.store import Store, default_path
+    from kerasbench.store import default_target, is_url, open_store
 
-    store_path = Path(args.results or default_path())
+    target = args.results or default_target()
+    store_path = target if is_url(target) else Path(target)
     out = console()
     gpus = point.gpu_count()
     if args.resume is not None:
@@ -142,10 +143,11 @@ def main(args: argparse.Namespace) -> int:
         suite_name, planned = the_plan.suite.name, len(specs)
     _check_fault_injection()
     host_info = envinfo.collect()
-    with Store(store_path) as store:
+    with open_store(store_path) as store:
+        shown = store.path  # a URL without its password
         if store.migrated_from is not None:
             print(
-                f"kerasbench: migrated {store_path} from schema {store.migrated_from}",
+                f"kerasbench: migrated {shown} from schema {store.migrated_from}",
                 file=sys.stderr,
             )
         if args.resume is not None:
@@ -162,10 +164,10 @@ def main(args: argparse.Namespace) -> int:
         results = store.results(run_id=run_id, latest=False)
     print_results(results, args.format)
     out.print(
-        f"run {run_id}: {planned - outcome.remaining} of {planned} points saved to {store_path}",
+        f"run {run_id}: {planned - outcome.remaining} of {planned} points saved to {shown}",
         highlight=False,
     )
-    return _exit_code(outcome, store_path, planned)
+    return _exit_code(outcome, shown, planned)
 
 
 def _exit_code(outcome: Any, store_path: Any, planned: int) -> int:

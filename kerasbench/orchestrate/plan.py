@@ -138,7 +138,20 @@ def plan(request: Request, gpus: int, env: Mapping[str, str] | None = None) -> P
         points = [(s, v) for s, v in points if v.rule != "inference-only"]
     points = _resolve_paths(points)
     _check_rendezvous_secret([s for s, v in points if v.runnable], env)
+    _check_named_envs(specs)
     return Plan(suite, points)
+
+
+def _check_named_envs(specs: list[Spec]) -> None:
+    """Every named environment the plan uses exists (EnvError names the missing one), and
+    runs a Keras 3 backend (a legacy backend has its own `kerasbench setup` environment)."""
+    from kerasbench.envs import named
+
+    for spec in specs:
+        if spec.env and backends.BACKENDS[spec.backend].legacy:
+            raise SpecError(f"env: backend {spec.backend} runs in its own `kerasbench setup` env")
+    for name in sorted({s.env for s in specs if s.env}):
+        named.get(name)
 
 
 def _resolve_paths(
@@ -173,5 +186,7 @@ def describe(spec: Spec, verdict: feasibility.Verdict | None = None) -> str:
         f"warmup={spec.warmup} {spec.precision} {spec.data_format} devices={spec.devices}"
         + (f" host={spec.host_rank}/{spec.num_hosts}" if spec.num_hosts > 1 else "")
         + (f" seq_len={spec.seq_len}" if spec.seq_len else "")
+        + (f" env={spec.env}" if spec.env else "")
+        + (f" round={spec.repeat}" if spec.repeats > 1 else "")
     )
     return f"{line}  -> {verdict.describe()}" if verdict is not None else line

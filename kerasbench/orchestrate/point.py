@@ -9,6 +9,7 @@ including anything it started, is killed.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import signal
@@ -51,6 +52,8 @@ ENV_PREFIXES = (
     "SLURM_",
 )
 STDERR_TAIL_LINES = 20
+# Set to 1 to skip the host probe around each point (e.g. a run of many tiny test points).
+NO_PROBE_ENV = "KERASBENCH_NO_PROBE"
 
 
 def worker_env(spec: Spec, keras_home: Path, base: dict[str, str] | None = None) -> dict[str, str]:
@@ -73,13 +76,51 @@ def worker_env(spec: Spec, keras_home: Path, base: dict[str, str] | None = None)
     return env
 
 
-def worker_command(spec: Spec, spec_path: Path, result_path: Path) -> list[str]:
-    """The command line that measures ``spec``: the same interpreter, the worker module."""
+def worker_command(
+    spec: Spec, spec_path: Path, result_path: Path, python: str | None = None
+) -> list[str]:
+    """The command line that measures ``spec``: the worker module under ``python``.
+
+    ``python`` is a named environment's interpreter (``spec.env``); None: this one.
+    """
     if backends.BACKENDS[spec.backend].legacy:  # Keras 2: its own worker and interpreter
         return legacy_launch.worker_command(spec, spec_path, result_path)
     if placement.uses_torchrun(spec):  # one process per device, started by torchrun
-        return placement.worker_command(spec, spec_path, result_path)
-    return [sys.executable, "-m", "kerasbench.worker", str(spec_path), str(result_path)]
+        command = placement.worker_command(spec, spec_path, result_path)
+        return [python or command[0], *command[1:]]
+    worker = [python or sys.executable, "-m", "kerasbench.worker"]
+    return [*worker, str(spec_path), str(result_path)]
+
+
+@functools.cache
+def launcher_versions() -> dict[str, str]:
+    """Every distribution this interpreter has and its version (what a point without env ran)."""
+    from importlib import metadata
+
+    found = {d.metadata["Name"]: d.version for d in metadata.distributions() if d.metadata["Name"]}
+    return dict(sorted(found.items()))
+
+
+def environment(spec: Spec) -> tuple[str | None, dict[str, str]]:
+    """The interpreter and package versions of ``spec.env`` (None, this one's when unnamed)."""
+    if not spec.env:
+        return None, launcher_versions()
+    from kerasbench.envs import named
+
+    record = named.get(spec.env)
+    return record.python, {str(k): str(v) for k, v in record.versions.items()}
+
+
+def probe_figures() -> dict[str, float] | None:
+    """The host's speed now (kerasbench.probe), or None where the probe cannot run."""
+    if os.environ.get(NO_PROBE_ENV) == "1":
+        return None
+    from kerasbench import probe
+
+    try:
+        return probe.run_probe().to_dict()
+    except (OSError, MemoryError, RuntimeError):
+        return None
 
 
 def gpu_count() -> int:
@@ -109,9 +150,20 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int = 0) -> Result:
-    """Measure one point in a fresh worker process and return its Result (never raises)."""
+def run_point(
+    spec: Spec,
+    host: HostInfo,
+    run_id: str | None = None,
+    gpus: int = 0,
+) -> Result:
+    """Measure one point in a fresh worker process and return its Result (never raises
+    for the point; EnvError when its named environment is gone).
+
+    The host probe runs just before the worker starts and just after it ends, outside
+    its timed windows; ``round_index`` is the point's round (``spec.repeat``).
+    """
     spec = spec.resolved()
+    python, versions = environment(spec)
     common: dict[str, Any] = {
         "repeat": spec.repeat,
         "hostname": host.hostname,
@@ -121,10 +173,14 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
         "git_commit": host.git_commit,
         "started_at": now_iso(),
         "run_id": run_id,
+        "env": spec.env,
+        "versions": versions,
+        "round_index": spec.repeat,
     }
     reason = skip_reason(spec, gpus)
     if reason:
         return Result.from_spec(spec, "skipped", reason, **common)
+    common["probe_before"] = probe_figures()
 
     with tempfile.TemporaryDirectory(prefix="kerasbench-") as tmp:
         tmpdir = Path(tmp)
@@ -141,7 +197,7 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
         env = {**worker_env(spec, tmpdir / "keras_home"), procs.POINT_ENV: token}
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(
-                worker_command(spec, spec_path, result_path),
+                worker_command(spec, spec_path, result_path, python),
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -171,6 +227,7 @@ def run_point(spec: Spec, host: HostInfo, run_id: str | None = None, gpus: int =
                 # Anything the worker started and left behind goes with it.
                 procs.reap(proc.pid, token)
         duration = time.perf_counter() - started
+        common["probe_after"] = probe_figures()
         common["cpu_steal_fraction"] = steal_fraction(cpu_before, cpu_times())
         raw: dict[str, Any] | None = None
         if result_path.exists():

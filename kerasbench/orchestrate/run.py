@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from kerasbench.envinfo import HostInfo
-from kerasbench.orchestrate import point, procs
+from kerasbench.orchestrate import interleave, point, procs
 from kerasbench.result import Result
 from kerasbench.spec import MAX_POINTS, Spec, SpecError
-from kerasbench.store import Store, StoreError
+from kerasbench.store import Store, StoreError, is_url, open_store
 
 STOP_SIGNALS = tuple(
     s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None
@@ -63,15 +63,15 @@ class Outcome:
 def expand_repeats(specs: Sequence[Spec]) -> list[Spec]:
     """Every point ``repeats`` times, as separate points with ``repeat`` = 0, 1, ...
 
-    The repeats go round the suite (every point once, then every point again),
-    so that a slow drift of the machine spreads over all points instead of
-    biasing one. The point limit holds after the expansion (checked before it
-    is materialised).
+    The repeats go round the suite in rounds (every point once, then every point
+    again), every other round in reverse order and the sides of an ``env`` axis next
+    to each other (ABBA, ``interleave.rounds``), so that a slow drift of the machine
+    falls on all points and both sides alike. The point limit holds after the
+    expansion (checked before it is materialised).
     """
     if sum(s.repeats for s in specs) > MAX_POINTS:
         raise SpecError(f"with repeats the plan has more than {MAX_POINTS} points")
-    rounds = max((s.repeats for s in specs), default=0)
-    return [dataclasses.replace(s, repeat=r) for r in range(rounds) for s in specs if r < s.repeats]
+    return interleave.rounds(specs)
 
 
 def begin(
@@ -123,9 +123,9 @@ def resume_points(store: Store, run_id: str) -> list[Point]:
     return points
 
 
-def pending(store_path: Path, wanted: str | None) -> tuple[str, list[Point], int]:
+def pending(store_path: Path | str, wanted: str | None) -> tuple[str, list[Point], int]:
     """For ``--resume``: the run to continue, its points without a result, and its plan size."""
-    with Store(store_path, create=False) as store:
+    with open_store(store_path, create=False) as store:
         run_id = find_resumable(store, wanted)
         points = resume_points(store, run_id)
         planned = len(store.run_plan(run_id) or ())
@@ -163,7 +163,7 @@ def stop_on_signals() -> Iterator[None]:
         procs.clear_stop()
 
 
-def write_unsaved(store_path: Path, run_id: str, result: Result, index: int) -> Path | None:
+def write_unsaved(store_path: Path | str, run_id: str, result: Result, index: int) -> Path | None:
     """Write a result that the store refused to a new JSON lines file; returns where, or None.
 
     The file is new and uniquely named (O_CREAT|O_EXCL|O_NOFOLLOW, mode 0600),
@@ -172,8 +172,13 @@ def write_unsaved(store_path: Path, run_id: str, result: Result, index: int) -> 
     """
     line = json.dumps({"point_index": index, "result": result.to_dict()}) + "\n"
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-    for folder in (store_path.parent, Path(tempfile.gettempdir())):
-        path = folder / f"{store_path.name}.unsaved-{run_id}-{uuid.uuid4().hex[:12]}.jsonl"
+    # A database store has no folder of its own: its unsaved results go to the temp folder.
+    name = "kerasbench-results" if is_url(store_path) else Path(store_path).name
+    folders = [Path(tempfile.gettempdir())]
+    if not is_url(store_path):
+        folders.insert(0, Path(store_path).parent)
+    for folder in folders:
+        path = folder / f"{name}.unsaved-{run_id}-{uuid.uuid4().hex[:12]}.jsonl"
         try:
             fd = os.open(path, flags, 0o600)
         except OSError:
@@ -205,6 +210,10 @@ def execute(
 
     outcome = Outcome(run_id, [], planned, remaining=len(points))
     gpus = point.gpu_count()
+    try:
+        positions = interleave.round_positions(store.run_plan(run_id) or [])
+    except StoreError:  # a run recorded without its plan: no places in rounds
+        positions = {}
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -221,6 +230,8 @@ def execute(
                     break
                 progress.update(task, description=f"{spec.model} {spec.backend} {spec.mode}")
                 result = point.run_point(spec, host, run_id, gpus)
+                # Its place in the round (see interleave): known here, from the run's plan.
+                result = dataclasses.replace(result, round_position=positions.get(index))
                 # A worker that ended because we killed it has no result worth keeping;
                 # its point stays pending and runs again on resume.
                 if procs.stop_requested() is not None and result.status not in ("ok", "skipped"):
@@ -245,5 +256,5 @@ def execute(
     return outcome
 
 
-def resume_hint(store_path: Path, run_id: str) -> str:
+def resume_hint(store_path: Path | str, run_id: str) -> str:
     return f"kerasbench run --resume {run_id} --results {store_path}"

@@ -15,6 +15,7 @@ from pathlib import Path
 from kerasbench import __version__
 from kerasbench.report import plots
 from kerasbench.report.baseline import THRESHOLD, compare_results
+from kerasbench.report.host_speed import host_speed_line
 from kerasbench.report.html_tables import (
     DETAIL_HEADERS,
     comparison,
@@ -138,6 +139,9 @@ def render_html(
             )
         body.extend(_figure(c) for c in by_section.get("comparison", []))
         body.append(comparison(changes, query.compare, threshold))
+        host = host_speed_line(selection.base, results, "this report's results")
+        if host:  # the probes around each point (kerasbench.probe) differ beyond 5%
+            body.append(f"<p class='status'>Note: {esc(host)}, against {esc(query.compare)}.</p>")
 
     body.append("<h2 id='table'>Full table</h2>")
     body.append(html_table(DETAIL_HEADERS, (detail_row(r) for r in results), "detail"))

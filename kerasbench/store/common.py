@@ -1,0 +1,158 @@
+"""What every results store shares: run records, the newest-run rule, the raw row layout.
+
+Two stores implement one interface (``sqlite.Store`` and ``postgres.PostgresStore``):
+``begin_run``, ``end_run``, ``reopen_run``, ``runs``, ``run_plan``, ``finished_points``,
+``save``, ``results``, and, for ``kerasbench store copy``, ``raw_runs``,
+``raw_results`` and ``insert_raw``. The checks on what is read back (a damaged run
+record, a malformed result) live here so both stores refuse the same things.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from kerasbench.records import RecordError, result_from_json
+from kerasbench.result import Result
+from kerasbench.store.schema import StoreError
+
+RUN_STATUSES = ("running", "done", "interrupted")
+# The columns a copy moves verbatim, in this order (kerasbench.store.copy).
+RUN_COLUMNS = (
+    "run_id",
+    "started_at",
+    "finished_at",
+    "suite",
+    "label",
+    "argv",
+    "host_json",
+    "status",
+    "specs_json",
+)
+RESULT_COLUMNS = (
+    "run_id",
+    "point_key",
+    "model",
+    "backend",
+    "mode",
+    "status",
+    "label",
+    "started_at",
+    "record_json",
+    "point_index",
+)
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    run_id: str
+    started_at: str
+    finished_at: str | None
+    suite: str | None
+    label: str
+    status: str
+    host: dict[str, Any]
+    planned: int | None = None  # points in the stored plan; None when no plan was stored
+
+
+def check_status(status: str) -> None:
+    if status not in RUN_STATUSES:
+        raise ValueError(f"run status {status!r} is not one of {', '.join(RUN_STATUSES)}")
+
+
+def run_info(where: str, row: tuple[Any, ...]) -> RunInfo:
+    """A RunInfo from (run_id, started, finished, suite, label, status, host_json, planned)."""
+    texts, optional = (row[0], row[1], row[4], row[5]), (row[2], row[3])
+    ok = all(isinstance(v, str) for v in texts)
+    ok = ok and all(v is None or isinstance(v, str) for v in optional)
+    ok = ok and (row[7] is None or isinstance(row[7], int))
+    try:
+        host = json.loads(row[6] or "{}")
+    except (TypeError, ValueError, RecursionError):
+        host = None
+    if not ok or not isinstance(host, dict):
+        raise StoreError(f"{where}: run {str(row[0])[:40]!r}: damaged run record")
+    return RunInfo(row[0], row[1], row[2], row[3], row[4], row[5], host, row[7])
+
+
+def parse_plan(where: str, run_id: str, text: str | None) -> list[dict[str, Any]] | None:
+    """A stored plan (JSON list of Spec dicts), None when none was stored; refuses damage."""
+    if text is None:
+        return None
+    try:
+        plan = json.loads(text)
+    except (TypeError, ValueError, RecursionError):
+        plan = None
+    if not isinstance(plan, list) or not all(isinstance(p, dict) for p in plan):
+        raise StoreError(f"{where}: run {run_id}: the stored plan is damaged")
+    return plan
+
+
+def result_row(result: Result, point_index: int | None) -> tuple[Any, ...]:
+    """The values of RESULT_COLUMNS for one result."""
+    return (
+        result.run_id,
+        result.point_key,
+        result.model,
+        result.backend,
+        result.mode,
+        result.status,
+        result.label,
+        result.started_at,
+        json.dumps(result.to_dict()),
+        point_index,
+    )
+
+
+def read_records(where: str, rows: Iterable[tuple[Any, str]]) -> list[Result]:
+    """Results from (row id, record_json) rows, each checked (StoreError naming the row)."""
+    records = []
+    for row_id, text in rows:
+        try:
+            records.append(result_from_json(text, f"{where}: result row {row_id}"))
+        except RecordError as exc:
+            raise StoreError(str(exc)) from None
+    return records
+
+
+def keep_latest(records: list[Result]) -> list[Result]:
+    """Only the newest run's results of each point (label and configuration).
+
+    Re-running a suite replaces rows in a report rather than repeating them; the
+    repeats of that newest run all stay, in the order they were saved.
+    """
+    newest: dict[tuple[str, str], list[Result]] = {}
+    for record in records:
+        key = (record.label, record.point_key)
+        kept = newest.pop(key, [])  # re-insert, so the order is that of the newest
+        same_run = kept and kept[-1].run_id == record.run_id and record.run_id is not None
+        newest[key] = [*kept, record] if same_run else [record]
+    return [r for group in newest.values() for r in group]
+
+
+def filters(
+    label: str | None,
+    run_id: str | None,
+    models: Iterable[str] | None,
+    backends: Iterable[str] | None,
+    mark: str,
+) -> tuple[str, list[Any]]:
+    """The WHERE clause of a results query (``mark``: the driver's placeholder) and params."""
+    query, params = "", []
+    for column, value in (("label", label), ("run_id", run_id)):
+        if value is not None:
+            query += f" AND {column} = {mark}"
+            params.append(value)
+    for column, values in (("model", models), ("backend", backends)):
+        if values:
+            values = list(values)
+            query += f" AND {column} IN ({', '.join([mark] * len(values))})"
+            params.extend(values)
+    return query, params

@@ -1,0 +1,375 @@
+"""The SQLite results store: one file, written as results arrive, read by reports.
+
+Each result is committed in its own transaction the moment its point ends.
+The file is marked as kerasbench's (``PRAGMA application_id``) and carries its
+schema version (``PRAGMA user_version``): a file that is not a kerasbench
+store, is corrupt, or comes from a newer kerasbench is refused and never
+written to (it is inspected through a read-only connection first). A store
+from an older kerasbench is migrated in place, in one transaction, by the
+steps in ``MIGRATIONS``. WAL mode, a busy timeout and retries let two runs
+share one store; a reader sees whole results only.
+
+A run records its planned points (``runs.specs_json``) and each result the
+index of its point in that plan (``results.point_index``), so an interrupted
+run can be resumed from the store alone.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from kerasbench.result import Result
+from kerasbench.store.common import (
+    RESULT_COLUMNS,
+    RUN_COLUMNS,
+    RunInfo,
+    check_status,
+    filters,
+    keep_latest,
+    now_iso,
+    parse_plan,
+    read_records,
+    result_row,
+    run_info,
+)
+from kerasbench.store.schema import (
+    APPLICATION_ID,
+    MIGRATIONS,
+    READ_TIME_LIMIT_S,
+    SCHEMA_V1,
+    SCHEMA_VERSION,
+    StoreError,
+    check_schema,
+    connect_readonly,
+    harden,
+    time_limited,
+)
+
+BUSY_TIMEOUT_MS = 30_000
+# Attempts at a write that still finds the store locked after the busy timeout.
+WRITE_ATTEMPTS = 3
+# "scheme://..." is a URL, never a file name (a file store would make a folder "scheme:").
+URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def default_path() -> Path:
+    import os
+
+    return Path(os.environ.get("KERASBENCH_RESULTS") or ".kerasbench/results.db")
+
+
+def _is_busy(exc: sqlite3.Error) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class Store:
+    """An open results store. Use as a context manager, or call ``close``."""
+
+    def __init__(
+        self, path: Path | str, create: bool = True, read_time_limit_s: float = READ_TIME_LIMIT_S
+    ) -> None:
+        if URL.match(str(path)):
+            raise StoreError(f"{path}: a URL, not a results file (see kerasbench.store.open_store)")
+        self.path = Path(path)
+        self.read_time_limit_s = read_time_limit_s
+        self.migrated_from: int | None = None  # the schema version this open migrated from
+        self.readonly = False  # opened read-only: a store on a read-only location
+        if not self.path.exists():
+            if not create:
+                raise StoreError(f"{self.path}: no results store here")
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # e.g. afile/r.db where afile is a file
+                reason = exc.strerror or str(exc)
+                raise StoreError(
+                    f"{self.path}: cannot create a results store here ({reason})"
+                ) from None
+        elif self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not a results store")
+        else:
+            # Look before touching: a read-only connection cannot damage a file that
+            # turns out not to be ours.
+            self._inspect()
+        try:
+            # isolation_level=None: transactions are exactly the BEGIN/COMMIT below.
+            self._conn = harden(
+                sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            )
+            self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._open()
+        except sqlite3.OperationalError as exc:
+            if create or _is_busy(exc):
+                self._conn.close()
+                raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
+            # A reader on a read-only location (where a WAL store cannot even be opened
+            # for writing): read it as it is.
+            if hasattr(self, "_conn"):
+                self._conn.close()
+            self._conn = self._connect_readonly()
+            self.readonly = True
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
+        except BaseException:
+            # A store refused half-way through opening leaves no connection (nor its locks).
+            if hasattr(self, "_conn"):
+                self._conn.close()
+            raise
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        try:
+            return connect_readonly(self.path)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
+
+    def _inspect(self) -> None:
+        """Refuse an existing file that is not a kerasbench store we can read safely."""
+        conn = self._connect_readonly()
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            app_id, version, tables = self._header(conn)
+            if (app_id, tables) != (0, 0):
+                self._check_header(app_id, version)
+                check_schema(conn, self.path, version)
+                # A damaged page shows up here rather than half-way through a run.
+                limit = self.read_time_limit_s
+                with time_limited(conn, self.path, limit, "integrity check"):
+                    check = conn.execute("PRAGMA quick_check").fetchone()[0]
+                if check != "ok":
+                    raise StoreError(f"{self.path}: results store is corrupt ({check})")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a readable results store ({exc})") from None
+        finally:
+            conn.close()
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """Rows of one read, under the read time limit; StoreError for any failure."""
+        try:
+            with time_limited(self._conn, self.path, self.read_time_limit_s):
+                return self._conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot read the results store ({exc})") from None
+
+    @staticmethod
+    def _header(conn: sqlite3.Connection) -> tuple[int, int, int]:
+        """(application id, schema version, schema objects), read in one statement, hence
+        one snapshot: read one by one, they could straddle another process creating
+        the store, and a half-seen new store would look like a foreign file."""
+        row = conn.execute(
+            "SELECT a.application_id, v.user_version, (SELECT count(*) FROM sqlite_master)"
+            " FROM pragma_application_id AS a, pragma_user_version AS v"
+        ).fetchone()
+        return row[0], row[1], row[2]
+
+    def _check_header(self, app_id: int, version: int) -> None:
+        if app_id != APPLICATION_ID:
+            raise StoreError(f"{self.path}: not a kerasbench results store; refusing to touch it")
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: written by a newer kerasbench (schema {version}, "
+                f"this one reads up to {SCHEMA_VERSION}); upgrade kerasbench"
+            )
+        if version < 1:
+            raise StoreError(f"{self.path}: results store without a schema version; refusing it")
+
+    def _open(self) -> None:
+        app_id, version, tables = self._header(self._conn)
+        if (app_id, tables) != (0, 0):
+            self._check_header(app_id, version)
+        if app_id == 0 or version < SCHEMA_VERSION:
+            # Create or migrate under the write lock, re-reading the header there:
+            # another process may have done it since we looked.
+            with self._write() as c:
+                app_id, version, tables = self._header(c)
+                if (app_id, tables) == (0, 0):
+                    for statement in SCHEMA_V1:
+                        c.execute(statement)
+                    c.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+                    version = 1  # a new store is built as version 1, then migrated
+                else:
+                    self._check_header(app_id, version)
+                    if version < SCHEMA_VERSION:
+                        self.migrated_from = version
+                for step in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS[step]:
+                        c.execute(statement)
+                c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        mode = self._conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode != "wal":  # e.g. a file system without shared memory; still correct, slower
+            self._conn.execute("PRAGMA journal_mode = DELETE")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock up front, so concurrent writers queue
+        # on the busy timeout instead of failing half-way through a transaction.
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _retry(self, what: str, write: Any) -> Any:
+        """Run ``write`` (one transaction), retrying while another writer holds the lock."""
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._write() as c:
+                    return write(c)
+            except sqlite3.OperationalError as exc:
+                if _is_busy(exc) and attempt < WRITE_ATTEMPTS:
+                    time.sleep(0.1 * attempt)
+                    continue
+                raise StoreError(f"{self.path}: could not {what}: {exc}") from exc
+            except sqlite3.DatabaseError as exc:
+                raise StoreError(f"{self.path}: could not {what}: {exc}") from exc
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # runs ---------------------------------------------------------------
+
+    def begin_run(
+        self,
+        suite: str | None,
+        label: str,
+        argv: list[str],
+        host: dict[str, Any],
+        specs: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """Record a new run (and its planned points, for resuming); returns its id."""
+        run_id = uuid.uuid4().hex[:12]
+        plan = None if specs is None else json.dumps(specs)
+        self._retry(
+            "record the run",
+            lambda c: c.execute(
+                "INSERT INTO runs (run_id, started_at, suite, label, argv, host_json, specs_json)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, now_iso(), suite, label, json.dumps(argv), json.dumps(host), plan),
+            ),
+        )
+        return run_id
+
+    def end_run(self, run_id: str, status: str) -> None:
+        self._set_run_status(run_id, status, now_iso())
+
+    def reopen_run(self, run_id: str) -> None:
+        """Mark a run as running again (it is being resumed)."""
+        self._set_run_status(run_id, "running", None)
+
+    def _set_run_status(self, run_id: str, status: str, finished_at: str | None) -> None:
+        check_status(status)
+        self._retry(
+            "update the run",
+            lambda c: c.execute(
+                "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
+                (finished_at, status, run_id),
+            ),
+        )
+
+    def runs(self) -> list[RunInfo]:
+        rows = self._read(
+            "SELECT run_id, started_at, finished_at, suite, label, status, host_json,"
+            " json_array_length(specs_json) FROM runs ORDER BY started_at, rowid"
+        )
+        return [self._run_info(r) for r in rows]
+
+    def _run_info(self, row: tuple[Any, ...]) -> RunInfo:
+        return run_info(str(self.path), row)
+
+    def run_plan(self, run_id: str) -> list[dict[str, Any]] | None:
+        """The planned points of a run as Spec dicts, or None when none was stored."""
+        rows = self._read("SELECT specs_json FROM runs WHERE run_id = ?", (run_id,))
+        row = rows[0] if rows else None
+        if row is None:
+            raise StoreError(f"{self.path}: no run {run_id!r} in this store")
+        return parse_plan(str(self.path), run_id, row[0])
+
+    def finished_points(self, run_id: str) -> set[int]:
+        """Indices (in the run's plan) of the points that have a saved result."""
+        rows = self._read(
+            "SELECT DISTINCT point_index FROM results WHERE run_id = ? AND point_index IS NOT NULL",
+            (run_id,),
+        )
+        return {r[0] for r in rows if isinstance(r[0], int)}
+
+    # results ------------------------------------------------------------
+
+    def save(self, result: Result, point_index: int | None = None) -> None:
+        """Commit one result now (its own transaction); StoreError when it cannot be saved.
+
+        ``point_index`` is the point's place in its run's plan (see ``finished_points``).
+        """
+        row = result_row(result, point_index)
+        self._retry(
+            "save the result",
+            lambda c: c.execute(
+                "INSERT INTO results (run_id, point_key, model, backend, mode, status,"
+                " label, started_at, record_json, point_index)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            ),
+        )
+
+    def results(
+        self,
+        label: str | None = None,
+        run_id: str | None = None,
+        models: Iterable[str] | None = None,
+        backends: Iterable[str] | None = None,
+        latest: bool = True,
+    ) -> list[Result]:
+        """Stored results in the order they were saved.
+
+        With ``latest``, only the newest run's results of each point
+        (configuration) are kept, so that re-running a suite replaces rows in a
+        report rather than repeating them; the repeats of that run all stay.
+        """
+        where, params = filters(label, run_id, models, backends, "?")
+        rows = self._read(
+            f"SELECT id, record_json FROM results WHERE 1=1{where} ORDER BY id", params
+        )
+        records = read_records(str(self.path), rows)
+        return keep_latest(records) if latest else records
+
+    # copying between stores (kerasbench.store.copy) ----------------------
+
+    def raw_runs(self) -> list[tuple[Any, ...]]:
+        """Every run row (RUN_COLUMNS), oldest first."""
+        return self._read(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at, rowid")
+
+    def raw_results(self) -> list[tuple[Any, ...]]:
+        """Every result row (RESULT_COLUMNS), in the order saved."""
+        return self._read(f"SELECT {', '.join(RESULT_COLUMNS)} FROM results ORDER BY id")
+
+    def insert_raw(
+        self, runs: Sequence[tuple[Any, ...]], results: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert copied rows verbatim, all in one transaction."""
+
+        def write(c: sqlite3.Connection) -> None:
+            for table, columns, rows in (
+                ("runs", RUN_COLUMNS, runs),
+                ("results", RESULT_COLUMNS, results),
+            ):
+                marks = ", ".join("?" * len(columns))
+                c.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
+        self._retry("copy results into the store", write)
