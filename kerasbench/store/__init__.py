@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from kerasbench.store.common import RunInfo, now_iso
+from kerasbench.store.interface import RunInfo, now_iso
 from kerasbench.store.schema import (
     APPLICATION_ID,
     MIGRATIONS,

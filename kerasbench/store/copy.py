@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kerasbench.records import RecordError, result_from_json
-from kerasbench.store.common import RESULT_COLUMNS, RUN_COLUMNS
+from kerasbench.store.interface import RESULT_COLUMNS, RUN_COLUMNS
 from kerasbench.store.schema import StoreError
 
 _RECORD = RESULT_COLUMNS.index("record_json")

@@ -28,7 +28,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from kerasbench.result import Result
-from kerasbench.store.common import (
+from kerasbench.store.interface import (
     RESULT_COLUMNS,
     RUN_COLUMNS,
     RunInfo,

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasbench.result import Result
-from kerasbench.store.common import (
+from kerasbench.store.interface import (
     RESULT_COLUMNS,
     RUN_COLUMNS,
     RunInfo,
