@@ -13,8 +13,9 @@ from kerasbench import cli
 from kerasbench.commands import EXIT_INTERNAL, EXIT_USAGE
 from kerasbench.commands import env as env_command
 from kerasbench.data.cifar10 import DataError
-from kerasbench.spec import SpecError, parse_suite
+from kerasbench.spec import SpecError
 from kerasbench.store import StoreError
+from kerasbench.suite import parse_suite
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:

@@ -13,7 +13,8 @@ import pytest
 from kerasbench import backends, cli, feasibility
 from kerasbench.orchestrate import plan
 from kerasbench.orchestrate.run import expand_repeats
-from kerasbench.spec import MAX_POINTS, SpecError, load_suite, parse_suite
+from kerasbench.spec import SpecError
+from kerasbench.suite import MAX_POINTS, load_suite, parse_suite
 from tests.factories import make_spec
 
 SELECTION = ["--backends", "tensorflow", "--models", "mnist_mlp,cifar10_cnn"]

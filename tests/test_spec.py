@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kerasbench.spec import Spec, SpecError, load_suite, parse_suite, suite_names
+from kerasbench.spec import Spec, SpecError
+from kerasbench.suite import load_suite, parse_suite, suite_names
 
 
 def test_defaults_resolve_from_the_model() -> None:

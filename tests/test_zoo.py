@@ -17,7 +17,8 @@ from kerasbench.backends import BACKENDS
 from kerasbench.data import synthetic
 from kerasbench.models import MODELS
 from kerasbench.result import Result
-from kerasbench.spec import Spec, SpecError, load_suite
+from kerasbench.spec import Spec, SpecError
+from kerasbench.suite import load_suite
 from tests.conftest import backend_params, report_json
 from tests.zoo_smoke import default_points
 

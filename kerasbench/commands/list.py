@@ -47,7 +47,7 @@ def _suites() -> Any:
     from rich.markup import escape
     from rich.table import Table
 
-    from kerasbench.spec import load_suite, suite_names
+    from kerasbench.suite import load_suite, suite_names
 
     table = Table("suite", "points*", "description")
     for name in suite_names():

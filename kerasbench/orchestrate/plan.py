@@ -17,7 +17,8 @@ from typing import Any
 from kerasbench import backends, feasibility
 from kerasbench.models import MODELS
 from kerasbench.orchestrate.placement import placement_from_env
-from kerasbench.spec import SPEC_KEYS, Spec, SpecError, Suite, load_suite
+from kerasbench.spec import SPEC_KEYS, Spec, SpecError
+from kerasbench.suite import Suite, load_suite
 
 DEFAULT_SUITE = "quick"
 # Where a multi-host run finds its shared rendezvous secret (kerasbench/worker/rendezvous.py).

@@ -27,8 +27,9 @@ from typing import Any
 from kerasbench.envinfo import HostInfo
 from kerasbench.orchestrate import interleave, point, procs
 from kerasbench.result import Result
-from kerasbench.spec import MAX_POINTS, Spec, SpecError
+from kerasbench.spec import Spec, SpecError
 from kerasbench.store import Store, StoreError, is_url, open_store
+from kerasbench.suite import MAX_POINTS
 
 STOP_SIGNALS = tuple(
     s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None
