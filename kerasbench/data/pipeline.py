@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from kerasbench.backends import BACKENDS
 from kerasbench.data.sources import Opened, Source, loader_workers
 from kerasbench.data.synthetic import MAX_ARRAY_BYTES
 from kerasbench.spec import Spec
@@ -92,12 +93,14 @@ def open_feed(opened: Opened, spec: Spec, backend: str, n_batches: int) -> Feed:
             f"{'processes' if spec.use_multiprocessing else 'threads'}"
         )
         return generator_feed(batches, workers, spec.use_multiprocessing, settings)
-    samples = RunSamples(opened.source, opened.order, n_batches * spec.batch_size)
-    if backend == "tensorflow":
+    # The backend's own loader, as its entry in kerasbench.backends declares it.
+    loader = BACKENDS[backend].native_input
+    if loader == "tf.data":
         return _tf_data(batches, spec, settings)
-    if backend == "torch":
+    samples = RunSamples(opened.source, opened.order, n_batches * spec.batch_size)
+    if loader == "DataLoader":
         return _torch_loader(samples, spec, workers, settings)
-    if backend == "jax":
+    if loader == "grain":
         return _grain(samples, spec, workers, settings)
     raise ValueError(f"backend {backend} has no native loader; use --input arrays or generator")
 
