@@ -39,7 +39,14 @@ POINT_KEY_FIELDS = (
 )
 # Serving points (modes latency and server) are also told apart by these; other modes'
 # keys stay as they were, so that their history continues.
-SERVING_KEY_FIELDS = ("runtime", "qps", "max_batch", "batch_timeout_ms", "find_peak", "p99_bound_ms")
+SERVING_KEY_FIELDS = (
+    "runtime",
+    "qps",
+    "max_batch",
+    "batch_timeout_ms",
+    "find_peak",
+    "p99_bound_ms",
+)
 # What the serving scenarios measure, copied from the worker's record as it is.
 SERVING_RAW = (
     "p50_ms",

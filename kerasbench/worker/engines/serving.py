@@ -193,8 +193,10 @@ class ServingEngine(Engine):
         n_done = record.get("n_completed", record.get("n_requests"))
         return {
             **{f"{q}_ms": record[f"{q}_ms"] for q in ("p50", "p90", "p99")},
-            **{f"{q}_ci_ms": (record[f"{q}_ci_low_ms"], record[f"{q}_ci_high_ms"])
-               for q in ("p50", "p90", "p99")},  # fmt: skip
+            **{
+                f"{q}_ci_ms": (record[f"{q}_ci_low_ms"], record[f"{q}_ci_high_ms"])
+                for q in ("p50", "p90", "p99")
+            },  # fmt: skip
             "max_latency_ms": record["max_ms"],
             "n_requests": n_done,
             "achieved_qps": record.get("achieved_qps"),
