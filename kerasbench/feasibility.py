@@ -231,6 +231,8 @@ def serving_point(p: Point) -> str | None:
         return f"mode {s.mode} serves single-input models; {s.model} takes {inputs} inputs"
     if s.dataset != "synthetic" or s.input != "arrays":
         return f"mode {s.mode} serves synthetic requests (dataset synthetic, input arrays)"
+    if s.mode == "server" and s.find_peak and s.p99_bound_ms <= 0:
+        return "--find-peak needs --p99-bound-ms (the bound the search keeps p99 under)"
     if s.mode == "server" and not s.find_peak and s.qps <= 0:
         return "mode server needs a target rate (--qps) or --find-peak with --p99-bound-ms"
     return None

@@ -47,8 +47,6 @@ def problem(spec: Any) -> str | None:
         if not (low_ok and value <= high):
             low = "(0" if key in _POSITIVE else "[0"
             return f"{key}: {value} is out of range {low}, {high:g}]"
-    if spec.find_peak and spec.p99_bound_ms <= 0:
-        return "find_peak: needs p99_bound_ms (the bound the search keeps p99 under)"
     return None
 
 

@@ -41,7 +41,6 @@ def test_serving_modes_default_to_batch_1_and_one_request_per_window() -> None:
         ({"runtime": "tflite"}, "runtime: unknown value 'tflite'"),
         ({"qps": -1.0}, "qps: -1.0 is out of range"),
         ({"max_batch": 0}, "max_batch: expected an integer in [1, 4096]"),
-        ({"find_peak": True}, "find_peak: needs p99_bound_ms"),
         ({"duration": 0.0}, "duration: 0.0 is out of range (0"),
     ],
 )
@@ -57,6 +56,8 @@ def test_rules_for_serving_points(monkeypatch: pytest.MonkeyPatch) -> None:
     assert verdict.rule == "runtime-needs-serving"
     verdict = check(make_spec(mode="server"), host)
     assert verdict.rule == "serving-point" and "--qps" in verdict.reason
+    verdict = check(make_spec(mode="server", find_peak=True), host)
+    assert verdict.rule == "serving-point" and "--p99-bound-ms" in verdict.reason
     verdict = check(make_spec(mode="latency", devices=2, device_kind="cpu", batch_size=2), host)
     assert verdict.rule == "data-parallel-engine"
     assert check(make_spec(mode="latency", backend="openvino"), host).runnable  # inference-only
