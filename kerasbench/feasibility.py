@@ -20,6 +20,7 @@ from kerasbench import backends
 from kerasbench.backends import BACKENDS, BackendInfo
 from kerasbench.models import MODELS, ModelInfo
 from kerasbench.spec import Spec
+from kerasbench.spec_serving import SERVING_MODES
 
 # Modes a data-parallel engine measures, and what data it feeds.
 DATA_PARALLEL_MODES = ("fit", "train_on_batch", "predict")
@@ -80,8 +81,11 @@ def installed(p: Point) -> str | None:
 
 
 def inference_only(p: Point) -> str | None:
-    if not p.backend.training and p.spec.mode != "predict":
-        return f"backend {p.spec.backend} is inference-only; it runs mode predict only"
+    if not p.backend.training and p.spec.mode not in ("predict", *SERVING_MODES):
+        return (
+            f"backend {p.spec.backend} is inference-only; it runs modes predict, "
+            f"{', '.join(SERVING_MODES)} only"
+        )
     return None
 
 
@@ -200,11 +204,65 @@ def enough_devices(p: Point) -> str | None:
     return None
 
 
+# How to install what serves each export runtime (kerasbench.serving.export.FORMATS).
+RUNTIME_INSTALL = {
+    "saved_model": "pip install tensorflow",
+    "onnx": "pip install onnxruntime (exporting also needs tf2onnx or onnxscript)",
+    "openvino": "pip install openvino",
+    "litert": "pip install ai-edge-litert",
+    "torch_export": "pip install torch",
+}
+
+
+def runtime_needs_serving(p: Point) -> str | None:
+    s = p.spec
+    if s.runtime != "keras" and s.mode not in SERVING_MODES:
+        return f"runtime {s.runtime} serves modes {', '.join(SERVING_MODES)} only, not {s.mode}"
+    return None
+
+
+def serving_point(p: Point) -> str | None:
+    """Serving scenarios: one single-input model on one device, fed synthetic requests."""
+    s = p.spec
+    if s.mode not in SERVING_MODES:
+        return None
+    inputs = getattr(p.model, "num_inputs", 1)  # every zoo model takes one input
+    if inputs != 1:
+        return f"mode {s.mode} serves single-input models; {s.model} takes {inputs} inputs"
+    if s.dataset != "synthetic" or s.input != "arrays":
+        return f"mode {s.mode} serves synthetic requests (dataset synthetic, input arrays)"
+    if s.mode == "server" and s.find_peak and s.p99_bound_ms <= 0:
+        return "--find-peak needs --p99-bound-ms (the bound the search keeps p99 under)"
+    if s.mode == "server" and not s.find_peak and s.qps <= 0:
+        return "mode server needs a target rate (--qps) or --find-peak with --p99-bound-ms"
+    return None
+
+
+def runtime_installed(p: Point) -> str | None:
+    from importlib.util import find_spec
+
+    from kerasbench.serving.export import FORMATS
+
+    s = p.spec
+    if s.runtime == "keras" or s.mode not in SERVING_MODES:
+        return None
+    packages = FORMATS[s.runtime].packages
+    if not any(find_spec(name) for name in packages):
+        return (
+            f"runtime {s.runtime} is not installed (needs {' or '.join(packages)}); "
+            f"install it with: {RUNTIME_INSTALL[s.runtime]}"
+        )
+    return None
+
+
 # The rule book, in order: the first rule that objects names the skip.
 RULES: tuple[tuple[str, Callable[[Point], str | None]], ...] = (
     ("installed", installed),
     ("inference-only", inference_only),
     ("generate-needs-causal-lm", generate_needs_causal_lm),
+    ("runtime-needs-serving", runtime_needs_serving),
+    ("serving-point", serving_point),
+    ("runtime-installed", runtime_installed),
     ("dataset-fits-model", dataset_fits_model),
     ("legacy-worker", legacy_worker),
     ("backend-axes", backend_axes),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kerasbench.spec import Spec
+from kerasbench.spec_serving import SERVING_MODES
 from kerasbench.stats import SteadyState, WindowStats
 from kerasbench.worker.protocol import ProtocolError, RawMeasurement
 
@@ -37,6 +38,39 @@ POINT_KEY_FIELDS = (
     "seq_len",
     "env",
 )
+# Serving points (modes latency and server) are also told apart by these; other modes'
+# keys stay as they were, so that their history continues.
+SERVING_KEY_FIELDS = (
+    "runtime",
+    "qps",
+    "max_batch",
+    "batch_timeout_ms",
+    "find_peak",
+    "p99_bound_ms",
+)
+# What the serving scenarios measure, copied from the worker's record as it is.
+SERVING_RAW = (
+    "p50_ms",
+    "p50_ci_ms",
+    "p90_ms",
+    "p90_ci_ms",
+    "p99_ms",
+    "p99_ci_ms",
+    "max_latency_ms",
+    "n_requests",
+    "achieved_qps",
+    "n_dropped",
+    "n_late",
+    "peak_qps",
+    "runtime_variant",
+    "export_s",
+    "artifact_bytes",
+    "max_rel_error",
+    "floor_p50_ms",
+    "floor_max_qps",
+    "floor_flags",
+)
+_TUPLES = ("p50_ci_ms", "p90_ci_ms", "p99_ci_ms")
 
 
 @dataclass(frozen=True)
@@ -80,6 +114,33 @@ class Result:
     peak_device_memory_bytes: int | None = None
     input_wait_fraction: float | None = None  # train_on_batch: share of timed windows awaiting data
     skipped_files: int | None = None  # imagefolder: unreadable image files left out
+    # serving scenarios (issue 17): the Spec's serving fields, then what was measured
+    # (kerasbench.worker.protocol.RawMeasurement); window_times_s holds each request's latency
+    runtime: str = "keras"
+    qps: float = 0.0
+    max_batch: int = 1
+    batch_timeout_ms: float = 0.0
+    find_peak: bool = False
+    p99_bound_ms: float = 0.0
+    p50_ms: float | None = None
+    p50_ci_ms: tuple[float, float] | None = None
+    p90_ms: float | None = None
+    p90_ci_ms: tuple[float, float] | None = None
+    p99_ms: float | None = None
+    p99_ci_ms: tuple[float, float] | None = None
+    max_latency_ms: float | None = None
+    n_requests: int | None = None
+    achieved_qps: float | None = None
+    n_dropped: int | None = None
+    n_late: int | None = None
+    peak_qps: float | None = None
+    runtime_variant: str | None = None
+    export_s: float | None = None
+    artifact_bytes: int | None = None
+    max_rel_error: float | None = None
+    floor_p50_ms: float | None = None
+    floor_max_qps: float | None = None
+    floor_flags: tuple[str, ...] = ()
     # how and where
     device_kind: str | None = None
     device_name: str | None = None
@@ -137,7 +198,8 @@ class Result:
 
     @property
     def point_key(self) -> str:
-        return "|".join(str(getattr(self, f)) for f in POINT_KEY_FIELDS)
+        serving = SERVING_KEY_FIELDS if self.mode in SERVING_MODES else ()
+        return "|".join(str(getattr(self, f)) for f in (*POINT_KEY_FIELDS, *serving))
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -147,6 +209,8 @@ class Result:
             "window_times_s",
             "losses",
             "flops_uncounted",
+            "floor_flags",
+            *_TUPLES,
         ):
             if data[key] is not None:
                 data[key] = list(data[key])
@@ -157,18 +221,21 @@ class Result:
         """Rebuild a stored record; keys from newer versions are ignored, not fatal."""
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
-        for key in ("samples_per_sec_ci", "step_time_ci_ms"):
+        for key in ("samples_per_sec_ci", "step_time_ci_ms", *_TUPLES):
             if values.get(key) is not None:
                 values[key] = tuple(values[key])
         values["window_times_s"] = tuple(values.get("window_times_s") or ())
         values["losses"] = tuple(values.get("losses") or ())
         values["flops_uncounted"] = tuple(values.get("flops_uncounted") or ())
+        values["floor_flags"] = tuple(values.get("floor_flags") or ())
         return cls(**values)
 
     @classmethod
     def from_spec(cls, spec: Spec, status: str, error: str | None = None, **extra: Any) -> Result:
         """A result that carries the spec's configuration and no measurement."""
-        extra.setdefault("throughput_unit", "tokens/s" if spec.mode == "generate" else "samples/s")
+        unit = {"generate": "tokens/s", "latency": "requests/s", "server": "requests/s"}
+        extra.setdefault("throughput_unit", unit.get(spec.mode, "samples/s"))
+        serving = {k: getattr(spec, k) for k in SERVING_KEY_FIELDS}
         return cls(
             model=spec.model,
             backend=spec.backend,
@@ -191,6 +258,7 @@ class Result:
             error=error,
             warmup_steps=spec.warmup,
             window_steps=spec.window_steps,
+            **serving,
             **extra,
         )
 
@@ -216,6 +284,8 @@ class Result:
         measured.update(settings=dict(raw.settings), losses=tuple(map(float, raw.losses)))
         if raw.window_times_s:
             measured.update(_window_figures(spec, raw))
+        if spec.mode in SERVING_MODES:
+            measured.update(_serving_figures(spec, raw))
         return cls.from_spec(spec, raw.status, raw.error, **measured, **extra)
 
 
@@ -268,12 +338,29 @@ def _window_figures(spec: Spec, raw: RawMeasurement) -> dict[str, Any]:
     return figures
 
 
+def _serving_figures(spec: Spec, raw: RawMeasurement) -> dict[str, Any]:
+    """The serving fields; a server point's throughput is its achieved (or peak) rate.
+
+    A latency point's throughput stays 1 / median latency (from its windows,
+    one request each). A server point's rate is set by its generator, so its
+    figure is the rate it achieved, or with --find-peak the peak rate; it has no
+    CI of its own (the latency percentiles carry the CIs).
+    """
+    figures: dict[str, Any] = {k: getattr(raw, k) for k in SERVING_RAW}
+    figures["floor_flags"] = tuple(raw.floor_flags)
+    rate = raw.peak_qps if spec.find_peak else raw.achieved_qps
+    if spec.mode == "server" and rate is not None:
+        figures.update(samples_per_sec=rate, samples_per_sec_ci=None)
+    return figures
+
+
 def _utilisation(spec: Spec, raw: RawMeasurement, samples_per_sec: float) -> dict[str, Any]:
     """FLOPs per step, achieved TFLOP/s and MFU from the worker's counted forward FLOPs."""
     forward = raw.forward_flops_per_sample
     if not forward:
         return {}
-    if spec.mode == "generate":  # work per new token depends on the decoding; not counted
+    # generate: work per new token depends on the decoding; serving: on the batching. Not counted.
+    if spec.mode == "generate" or spec.mode in SERVING_MODES:
         return {"forward_flops_per_sample": float(forward)}
     # Training = forward + backward (gradients w.r.t. activations and weights): 3x forward.
     factor = 1 if spec.mode == "predict" else 3

@@ -16,10 +16,11 @@ from typing import Any
 
 from kerasbench.backends import BACKENDS
 from kerasbench.models import MODELS
+from kerasbench.spec_serving import SERVING_MODES, check_serving
 
 # input_only times the input pipeline alone (no model): samples/s a loader can feed.
 # generate: autoregressive decoding, causal LMs only.
-MODES = ("fit", "train_on_batch", "predict", "input_only", "generate")
+MODES = ("fit", "train_on_batch", "predict", "input_only", "generate", *SERVING_MODES)
 PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 DATA_FORMATS = ("channels_last", "channels_first")
 JIT_COMPILE = ("auto", "on", "off")
@@ -149,6 +150,16 @@ class Spec:
     tf32: bool = flag(False, "onoff", "allow TF32 on GPUs (default off)")
     # a named environment (``kerasbench env create``) to run the worker in; "" = this Python
     env: str = flag("", "csv", "named environments to run in (an axis; see `kerasbench env`)")
+    # serving scenarios (issue 17): modes latency and server (kerasbench.spec_serving)
+    runtime: str = flag("keras", "csv", "serving: keras, saved_model, onnx, openvino, litert, ...")
+    qps: float = flag(0.0, "float", "server: target rate, requests/s (Poisson arrivals)")
+    max_batch: int = flag(1, "int", "server: dynamic batching up to this many requests")
+    batch_timeout_ms: float = flag(0.0, "float", "server: longest wait for a batch to fill")
+    find_peak: bool = flag(False, "switch", "server: search the highest rate with p99 <= bound")
+    p99_bound_ms: float = flag(0.0, "float", "server: the p99 bound (ms) of --find-peak")
+    min_requests: int = flag(200, "int", "serving: fewest timed requests per scenario run")
+    duration: float = flag(5.0, "float", "server: seconds of arrivals per run")
+    serving_max_time: float = flag(60.0, "float", "serving: time cap of one scenario run")
 
     def __post_init__(self) -> None:
         check_choice("model", self.model, MODELS)
@@ -204,6 +215,7 @@ class Spec:
         if self.image_size and MODELS[self.model].input_kind != "image":
             raise SpecError(f"image_size: model {self.model!r} does not take images")
         _check_model_fit(self)
+        check_serving(self, SpecError)
         if self.batch_size is not None and self.batch_size % self.total_devices:
             raise SpecError(
                 f"batch_size: global batch {self.batch_size} does not split "
@@ -216,10 +228,11 @@ class Spec:
         default_size = info.default_image_size or 0
         if self.dataset == "imagefolder" and self.preprocess == "resize256" and default_size:
             default_size = 256  # the seed's plain 256x256 resize feeds 256x256 to the model
+        serving = self.mode in SERVING_MODES  # batch 1; a "window" is one request
         return dataclasses.replace(
             self,
-            batch_size=self.batch_size or info.default_batch_size,
-            window_steps=self.window_steps or max(1, self.steps // 10),
+            batch_size=self.batch_size or (1 if serving else info.default_batch_size),
+            window_steps=1 if serving else self.window_steps or max(1, self.steps // 10),
             image_size=self.image_size or default_size,
             seq_len=self.seq_len or (info.default_seq_len or 0),
         )

@@ -78,6 +78,11 @@ def print_results(results: list[Any], fmt: str) -> None:
         out.print(render_table(results))
         for note in notes(results):
             out.print(f"  {note}", highlight=False, markup=False)
+        from kerasbench.report.latency import latency_table
+
+        latency = latency_table(results)  # None without serving points
+        if latency is not None:
+            out.print(latency)
     elif fmt == "markdown":
         sys.stdout.write(formats.markdown(results))
     elif fmt == "json":

@@ -62,6 +62,27 @@ RECORD_KEYS = (
     "peak_tflops",
     "input_wait_fraction",
     "skipped_files",
+    # serving scenarios (issue 17): the legacy worker measures none of them
+    "p50_ms",
+    "p50_ci_ms",
+    "p90_ms",
+    "p90_ci_ms",
+    "p99_ms",
+    "p99_ci_ms",
+    "max_latency_ms",
+    "n_requests",
+    "achieved_qps",
+    "n_dropped",
+    "n_late",
+    "peak_qps",
+    "runtime",
+    "runtime_variant",
+    "export_s",
+    "artifact_bytes",
+    "max_rel_error",
+    "floor_p50_ms",
+    "floor_max_qps",
+    "floor_flags",
 )
 # Upper bound on distinct in-memory batches; longer runs cycle through them.
 MAX_ARRAY_BYTES = 1 << 30
@@ -77,6 +98,7 @@ def record(**values):
         raise ValueError("not protocol keys: {}".format(", ".join(unknown)))
     out = dict.fromkeys(RECORD_KEYS)
     out.update(protocol=PROTOCOL, window_times_s=[], losses=[], flops_uncounted=[], settings={})
+    out.update(floor_flags=[])
     out.update(values)
     return out
 

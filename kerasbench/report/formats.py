@@ -15,6 +15,7 @@ import json
 from collections.abc import Sequence
 
 from kerasbench.report.labels import common_unit, safe_text, speed_number, total_devices, unit
+from kerasbench.report.latency import latency_markdown
 from kerasbench.report.pool import pool_repeats
 from kerasbench.report.view import SMOKE_NOTE, backend_order, build_view, cell_text, shown_ci
 from kerasbench.result import Result
@@ -115,7 +116,10 @@ def markdown(results: Sequence[Result]) -> str:
     """The comparison grid (backends side by side, fastest bold), then the seed-shaped table."""
     if not results:
         return ""
-    return grid_markdown(results) + "\n" + seed_markdown(results)
+    latency = latency_markdown(results)  # "" without serving points
+    return (
+        grid_markdown(results) + "\n" + (latency + "\n" if latency else "") + seed_markdown(results)
+    )
 
 
 def grid_markdown(results: Sequence[Result]) -> str:

@@ -29,6 +29,7 @@ from kerasbench.report.html_tables import (
     seed_table,
 )
 from kerasbench.report.labels import slug
+from kerasbench.report.latency import latency_html
 from kerasbench.report.pool import pool_repeats
 from kerasbench.report.select import Query, Selection
 from kerasbench.report.view import build_view
@@ -120,6 +121,7 @@ def render_html(
     )
     body.append(seed_table(results))
     body.append(grid_table(results))
+    body.append(latency_html(results))  # "" without serving points
 
     for model in models:
         body.append(f"<h2 id='model-{esc(slug(model))}'>{esc(model)}</h2>")

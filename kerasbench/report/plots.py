@@ -22,6 +22,7 @@ from kerasbench.report.charts.draw import (
     to_svg,
     write_pngs,
 )
+from kerasbench.report.charts.load import latency_rate_chart
 from kerasbench.report.charts.overview import first_step_chart, memory_chart
 from kerasbench.report.charts.speed import step_time_chart, throughput_chart
 from kerasbench.report.charts.speedup import scaling_chart, scaling_lines
@@ -69,6 +70,9 @@ def build_charts(
             scaling = scaling_chart(model, [r for row in rows for r in row.cells.values()])
             if scaling is not None:
                 charts.append(scaling)
+            latency = latency_rate_chart(model, [r for row in rows for r in row.cells.values()])
+            if latency is not None:
+                charts.append(latency)
         if view.rows:
             charts.append(first_step_chart(view))
             charts.append(memory_chart(view))

@@ -24,6 +24,14 @@ precision, ... : the same work). For each matched point:
   has no measurement, or window times that are not positive finite numbers
   (NaN, inf: never "no change").
 
+Serving points (modes latency and server) are also gated on p99: their
+windows are single requests' latencies, so the throughput ratio above is the
+ratio of median latencies, and beside it the p99 ratio (NEW / BASE) gets a
+95% percentile-bootstrap CI (each side's requests resampled on their own,
+``serving.percentiles.percentile_ratio_ci``). A p99 ratio above
+1 + threshold whose CI lies wholly above 1 is a regression (as is one below
+1 - threshold wholly below 1 an improvement), whatever the median did.
+
 Results from different hosts, devices or library versions are compared but
 marked.
 """
@@ -38,6 +46,8 @@ from kerasbench.report.exports import CompareError, load_results
 from kerasbench.report.labels import safe_text
 from kerasbench.report.pool import STEAL_NOTE, step_times_s
 from kerasbench.result import Result
+from kerasbench.serving.percentiles import percentile_ratio_ci
+from kerasbench.spec_serving import SERVING_MODES
 from kerasbench.stats import (
     MIN_CI_WINDOWS,
     grouped_ratio_test,
@@ -89,6 +99,8 @@ class PointComparison:
     method: str | None = None  # BY_PROCESSES or BY_WINDOWS
     processes: tuple[int, int] = (0, 0)  # ok processes (repeats) on each side
     marks: tuple[str, ...] = ()  # e.g. "keras 3.15.1 -> 3.16.0"
+    p99_ratio: float | None = None  # serving points: NEW p99 / BASE p99 (above 1: slower)
+    p99_ratio_ci: tuple[float, float] | None = None
 
 
 @dataclass
@@ -189,8 +201,12 @@ def compare_point(
         verdict = REGRESSION
     elif p < alpha and ratio > 1 + threshold:
         verdict = IMPROVEMENT
+    tail: dict = {}
+    if first.mode in SERVING_MODES:
+        verdict, tail = _p99_gate(verdict, base_t, new_t, threshold)
     return PointComparison(
         verdict=verdict,
+        **tail,
         base_samples_per_sec=batch / median(base_t),
         new_samples_per_sec=batch / median(new_t),
         ratio=ratio,
@@ -199,6 +215,18 @@ def compare_point(
         method=method,
         **common,
     )
+
+
+def _p99_gate(
+    verdict: str, base_t: Sequence[float], new_t: Sequence[float], threshold: float
+) -> tuple[str, dict]:
+    """The verdict once p99 is judged too, and the p99 ratio with its CI (serving points)."""
+    ratio, low, high = percentile_ratio_ci(base_t, new_t, 0.99)
+    if ratio > 1 + threshold and low > 1:
+        verdict = REGRESSION
+    elif verdict == NO_CHANGE and ratio < 1 - threshold and high < 1:
+        verdict = IMPROVEMENT
+    return verdict, {"p99_ratio": ratio, "p99_ratio_ci": (low, high)}
 
 
 def compare(
@@ -262,6 +290,9 @@ def format_lines(comparison: Comparison) -> list[str]:
     ]
     for p in comparison.points:
         lines.append(_point_line(p))
+        if p.p99_ratio is not None and p.p99_ratio_ci is not None:
+            low, high = p.p99_ratio_ci
+            lines.append(f"    p99 new/base {p.p99_ratio:.3f} [{low:.3f}, {high:.3f}] (95% CI)")
         lines.extend(f"    ! {safe_text(mark)}" for mark in p.marks)
     for side, results in (("base", comparison.only_base), ("new", comparison.only_new)):
         for r in results:

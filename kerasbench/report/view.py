@@ -68,6 +68,8 @@ FIELDS = (
         "image_size", "size", _size, lambda r: f"{r.image_size}px" if r.image_size else "no image"
     ),
     Field("seq_len", "seq", lambda r: str(r.seq_len or "-"), lambda r: f"seq {r.seq_len}"),
+    Field("runtime", "runtime", _plain("runtime"), _plain("runtime")),
+    Field("qps", "qps", lambda r: f"{r.qps:g}" if r.qps else "-", lambda r: f"{r.qps:g}/s"),
     Field(
         "label", "label", _plain("label"), lambda r: f"label {r.label}" if r.label else "no label"
     ),
@@ -108,7 +110,13 @@ def shown_ci(result: Result) -> tuple[float, float] | None:
 
 
 def is_smoke(result: Result) -> bool:
-    """A measured point with too few windows for a 95% CI: a smoke measurement."""
+    """A measured point with too few windows for a 95% CI: a smoke measurement.
+
+    A server point's rate is set by its generator and has no CI (its latency
+    percentiles carry theirs): not a smoke measurement.
+    """
+    if result.mode == "server" and result.p99_ms is not None:
+        return False
     return result.status == "ok" and result.samples_per_sec is not None and shown_ci(result) is None
 
 

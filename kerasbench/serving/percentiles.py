@@ -79,3 +79,36 @@ def percentiles_ms(percentiles: dict[str, Percentile]) -> dict[str, float]:
         out[f"{name}_ci_low_ms"] = p.ci_low_s * 1e3
         out[f"{name}_ci_high_ms"] = p.ci_high_s * 1e3
     return out
+
+
+def percentile_ratio_ci(
+    base_s: Sequence[float],
+    new_s: Sequence[float],
+    q: float = 0.99,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+    confidence: float = 0.95,
+) -> tuple[float, float, float]:
+    """new / base of the nearest-rank ``q`` percentile, with its percentile-bootstrap CI.
+
+    Each side is resampled on its own (the two runs are independent); the
+    interval is read with the rule of every kerasbench bootstrap. It is the
+    test ``kerasbench compare`` gates p99 on: a CI that excludes 1 is a
+    significant change. Like ``latency_percentiles`` it treats requests as
+    exchangeable, so it says whether these two runs differ, not how much
+    another process would.
+    """
+    base = np.sort(np.asarray(base_s, dtype=np.float64))
+    new = np.sort(np.asarray(new_s, dtype=np.float64))
+    if base.size == 0 or new.size == 0:
+        raise ValueError("percentile_ratio_ci: a side has no latencies")
+    rng = np.random.default_rng(seed)
+    ratios: list[float] = []
+    per_chunk = max(1, _CHUNK_VALUES // max(base.size, new.size))
+    while len(ratios) < resamples:
+        k = min(per_chunk, resamples - len(ratios))
+        b = nearest_rank(np.sort(base[rng.integers(0, base.size, (k, base.size))], axis=1), q)
+        n = nearest_rank(np.sort(new[rng.integers(0, new.size, (k, new.size))], axis=1), q)
+        ratios.extend((n / b).tolist())
+    low, high = percentile_interval(sorted(ratios), confidence)
+    return float(nearest_rank(new, q) / nearest_rank(base, q)), float(low), float(high)

@@ -66,6 +66,7 @@ def latency(
         "warmup_requests": warmup,
         "elapsed_s": clock.now() - start,
         **percentiles_ms(latency_percentiles(times, resamples=resamples, seed=seed)),
+        "latencies_s": times,  # every timed request, in order
     }
 
 
@@ -187,6 +188,7 @@ def server(
         "seed": seed,
         **percentiles_ms(latency_percentiles(served.latencies_s, resamples=resamples, seed=seed)),
     }
+    record["latencies_s"] = served.latencies_s  # every served request, in arrival order
     if latency_bound_ms is not None:
         record["n_late"] = sum(1 for x in served.latencies_s if x * 1e3 > latency_bound_ms)
     wake = served.wake_delays_s or [0.0]

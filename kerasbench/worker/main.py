@@ -134,6 +134,7 @@ def finish(
         skipped_files=fed.skipped_files if fed else None,
         items_per_step=measured.items_per_step or spec.batch_size,
         throughput_unit=measured.throughput_unit,
+        **measured.serving,
         **work,
     )
 

@@ -58,6 +58,28 @@ class RawMeasurement:
     peak_tflops: float | None = None  # measured matmul peak of the device
     input_wait_fraction: float | None = None  # share of timed windows awaiting data
     skipped_files: int | None = None  # unreadable dataset files left out
+    # serving scenarios (issue 17): latency percentiles of one request (ms; a CI is the
+    # 95% bootstrap interval), the load, the runtime and the generator's own floor
+    p50_ms: float | None = None
+    p50_ci_ms: tuple[float, float] | None = None
+    p90_ms: float | None = None
+    p90_ci_ms: tuple[float, float] | None = None
+    p99_ms: float | None = None
+    p99_ci_ms: tuple[float, float] | None = None
+    max_latency_ms: float | None = None
+    n_requests: int | None = None  # timed requests completed
+    achieved_qps: float | None = None  # server: completed requests per second
+    n_dropped: int | None = None  # server: scheduled, never started before the time cap
+    n_late: int | None = None  # server: completed over the p99 bound
+    peak_qps: float | None = None  # find_peak: the highest rate keeping p99 under the bound
+    runtime: str | None = None  # keras or an export format
+    runtime_variant: str | None = None  # how it was called (jit, tf.function, session...)
+    export_s: float | None = None  # model.export, outside timing
+    artifact_bytes: int | None = None
+    max_rel_error: float | None = None  # the runtime's outputs against Keras' own
+    floor_p50_ms: float | None = None  # the no-op model's latency on this machine
+    floor_max_qps: float | None = None  # the highest rate the generator sustains
+    floor_flags: tuple[str, ...] = ()  # figures too near the floor or ceiling
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -65,8 +87,8 @@ class RawMeasurement:
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON-ready dict with every field (the protocol's keys)."""
         data = dataclasses.asdict(self)
-        for key in ("window_times_s", "losses", "flops_uncounted"):
-            data[key] = list(data[key])
+        for key in LIST_FIELDS:
+            data[key] = None if data[key] is None else list(data[key])
         return data
 
     @classmethod
@@ -84,8 +106,8 @@ class RawMeasurement:
         if "status" not in data:
             raise ProtocolError("worker record: field status is missing")
         values = dict(data)
-        for key in ("window_times_s", "losses", "flops_uncounted"):
-            if key in values:
+        for key in LIST_FIELDS:
+            if key in values and not (values[key] is None and key in CI_FIELDS):
                 values[key] = tuple(_list(key, values[key]))
         if values.get("settings") is None:
             values.pop("settings", None)
@@ -96,6 +118,8 @@ class RawMeasurement:
 
 
 FIELDS = frozenset(f.name for f in dataclasses.fields(RawMeasurement))
+CI_FIELDS = ("p50_ci_ms", "p90_ci_ms", "p99_ci_ms")  # a (low, high) pair or None
+LIST_FIELDS = ("window_times_s", "losses", "flops_uncounted", "floor_flags", *CI_FIELDS)
 
 
 def _list(key: str, value: Any) -> list[Any]:
@@ -153,9 +177,34 @@ def _validate(record: RawMeasurement) -> None:
         _check_str(key, getattr(record, key))
     for i, name in enumerate(record.flops_uncounted):
         _check_str(f"flops_uncounted[{i}]", name)
+    _validate_serving(record)
     settings = record.settings
     if not isinstance(settings, dict) or not all(isinstance(k, str) for k in settings):
         raise ProtocolError("worker record: settings must be an object with string keys")
+
+
+def _validate_serving(record: RawMeasurement) -> None:
+    """The serving fields' types and ranges (issue 17)."""
+    for key in ("p50_ms", "p90_ms", "p99_ms", "max_latency_ms", "achieved_qps", "peak_qps"):
+        _check_number(key, getattr(record, key))
+    for key in ("export_s", "max_rel_error", "floor_p50_ms", "floor_max_qps"):
+        _check_number(key, getattr(record, key))
+    for key in ("n_requests", "n_dropped", "n_late", "artifact_bytes"):
+        _check_number(key, getattr(record, key), integer=True)
+    for key in CI_FIELDS:
+        ci = getattr(record, key)
+        if ci is not None and len(ci) != 2:
+            raise ProtocolError(f"worker record: {key} must be [low, high], got {list(ci)!r}")
+        for i, v in enumerate(ci or ()):
+            _check_number(f"{key}[{i}]", v)
+    _check_str("runtime", record.runtime)
+    _check_str("runtime_variant", record.runtime_variant)
+    for i, flag in enumerate(record.floor_flags):
+        _check_str(f"floor_flags[{i}]", flag)
+
+
+class PointSkipped(Exception):
+    """Raised inside a worker: this point cannot run here; the message is the reason."""
 
 
 # --- failures -------------------------------------------------------------------------
@@ -189,7 +238,7 @@ def failure(exc: BaseException | str) -> RawMeasurement:
     """The record of a point that raised ``exc`` (or failed for the reason given)."""
     if isinstance(exc, str):
         return RawMeasurement("failed", error=exc[:500], python_version=platform.python_version())
-    skip = unsupported_error(exc)
+    skip = f"skipped: {exc}"[:500] if isinstance(exc, PointSkipped) else unsupported_error(exc)
     return RawMeasurement(
         "skipped" if skip else "failed",
         error=skip or f"{type(exc).__name__}: {exc}".splitlines()[0][:500],

@@ -19,6 +19,7 @@ import numpy as np
 
 from kerasbench.models import ModelInfo
 from kerasbench.spec import Spec
+from kerasbench.spec_serving import SERVING_MODES
 from kerasbench.worker import frameworks
 from kerasbench.worker.inputs import FedInput
 from kerasbench.worker.measure import Timing
@@ -47,6 +48,7 @@ class Measured:
     items_per_step: int | None = None  # None: the global batch
     throughput_unit: str = "samples/s"
     settings: dict[str, Any] = field(default_factory=dict)
+    serving: dict[str, Any] = field(default_factory=dict)  # RawMeasurement's serving fields
 
 
 class Engine:
@@ -81,7 +83,11 @@ def is_data_parallel(spec: Spec) -> bool:
 
 
 def engine_for(spec: Spec) -> Engine:
-    """The engine that runs ``spec``: single-device, or its backend's data-parallel one."""
+    """The engine that runs ``spec``: serving, single-device, or its backend's data-parallel one."""
+    if spec.mode in SERVING_MODES:
+        from kerasbench.worker.engines.serving import ServingEngine
+
+        return ServingEngine(spec)
     if not is_data_parallel(spec):
         from kerasbench.worker.engines.single import SingleDeviceEngine
 
