@@ -120,6 +120,8 @@ class Result:
     repeats_pooled: int | None = None
     between_process_cv: float | None = None
     within_process_cv: float | None = None
+    # native baselines (issue 16): what the native side compiled (Spec.compile)
+    compile: str = "auto"
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -127,7 +129,9 @@ class Result:
 
     @property
     def point_key(self) -> str:
-        return "|".join(str(getattr(self, f)) for f in POINT_KEY_FIELDS)
+        key = "|".join(str(getattr(self, f)) for f in POINT_KEY_FIELDS)
+        # compile joined the key with the native baselines; "auto" keeps older keys as they were.
+        return key if self.compile == "auto" else f"{key}|compile={self.compile}"
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -181,6 +185,7 @@ class Result:
             error=error,
             warmup_steps=spec.warmup,
             window_steps=spec.window_steps,
+            compile=spec.compile,
             **extra,
         )
 

@@ -48,6 +48,10 @@ INPUTS = ("arrays", "generator", "native")
 # shorter-side resize and centre crop (see kerasbench/data/imagefolder.py).
 PREPROCESS = ("resize_crop", "resize256")
 DEVICE_KINDS = ("auto", "cpu", "gpu")
+# What a native baseline compiles (issue 16): torch-native eager or a torch.compile mode;
+# auto = the backend's default (torch-native eager, jax-native jax.jit). Keras backends
+# name theirs with jit_compile.
+COMPILE = ("auto", "eager", "default", "max-autotune")
 SUITES_DIR = Path(__file__).parent / "suites"
 _DEFAULT_HINT = "; leave the key out for the default"
 
@@ -164,6 +168,10 @@ class Spec:
     repeat: int = 0  # which of those processes this is (set by ``expand_repeats``)
     # allow TensorFloat-32 matmuls/convolutions on GPUs that have them
     tf32: bool = flag(False, "onoff", "allow TF32 on GPUs (default off)")
+    # native baselines (issue 16)
+    compile: str = flag(
+        "auto", "csv", "torch-native: auto (eager), eager, default, max-autotune (torch.compile)"
+    )
 
     def __post_init__(self) -> None:
         _choice("model", self.model, MODELS)
@@ -174,6 +182,7 @@ class Spec:
         _choice("jit_compile", self.jit_compile, JIT_COMPILE)
         _choice("dataset", self.dataset, DATASETS)
         _choice("device_kind", self.device_kind, DEVICE_KINDS)
+        _choice("compile", self.compile, COMPILE)
         if self.batch_size is not None:
             _int_range("batch_size", self.batch_size, 1, 1 << 20, _DEFAULT_HINT)
         _choice("input", self.input, INPUTS)

@@ -80,8 +80,19 @@ def is_data_parallel(spec: Spec) -> bool:
     return spec.devices > 1 or spec.num_hosts > 1
 
 
+def is_native(spec: Spec) -> bool:
+    """A native baseline (torch-native, jax-native): measured without Keras."""
+    from kerasbench.backends import BACKENDS
+
+    return bool(BACKENDS[spec.backend].native)
+
+
 def engine_for(spec: Spec) -> Engine:
-    """The engine that runs ``spec``: single-device, or its backend's data-parallel one."""
+    """The engine that runs ``spec``: single-device, native, or its backend's data-parallel one."""
+    if is_native(spec):
+        from kerasbench.worker.engines.native import NativeEngine
+
+        return NativeEngine(spec)
     if not is_data_parallel(spec):
         from kerasbench.worker.engines.single import SingleDeviceEngine
 
