@@ -115,7 +115,15 @@ def markdown(results: Sequence[Result]) -> str:
     """The comparison grid (backends side by side, fastest bold), then the seed-shaped table."""
     if not results:
         return ""
-    return grid_markdown(results) + "\n" + seed_markdown(results)
+    from kerasbench.report.overhead import overhead_markdown, overhead_rows
+
+    overhead = overhead_markdown(overhead_rows(results))
+    return (
+        grid_markdown(results)
+        + "\n"
+        + seed_markdown(results)
+        + (f"\n{overhead}" if overhead else "")
+    )
 
 
 def grid_markdown(results: Sequence[Result]) -> str:
