@@ -173,5 +173,6 @@ def describe(spec: Spec, verdict: feasibility.Verdict | None = None) -> str:
         f"warmup={spec.warmup} {spec.precision} {spec.data_format} devices={spec.devices}"
         + (f" host={spec.host_rank}/{spec.num_hosts}" if spec.num_hosts > 1 else "")
         + (f" seq_len={spec.seq_len}" if spec.seq_len else "")
+        + (f" compile={spec.compile}" if spec.compile != "auto" else "")
     )
     return f"{line}  -> {verdict.describe()}" if verdict is not None else line
