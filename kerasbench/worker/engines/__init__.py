@@ -90,7 +90,7 @@ def is_native(spec: Spec) -> bool:
 def engine_for(spec: Spec) -> Engine:
     """The engine that runs ``spec``: single-device, native, or its backend's data-parallel one."""
     if is_native(spec):
-        from kerasbench.worker.engines.native import NativeEngine
+        from kerasbench.worker.engines.native_runner import NativeEngine
 
         return NativeEngine(spec)
     if not is_data_parallel(spec):
