@@ -17,6 +17,10 @@ from importlib import metadata
 ALL_PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
+# What a native baseline measures: Keras' own training and inference modes.
+NATIVE_MODES = ("train_on_batch", "fit", "predict")
+
+
 @dataclass(frozen=True)
 class BackendInfo:
     """A backend: how Keras names it, which packages it needs, how to install it."""
@@ -50,6 +54,13 @@ class BackendInfo:
     # Variables its worker needs (on top of KERAS_BACKEND = name) and caller variables it keeps.
     worker_env: tuple[tuple[str, str], ...] = ()
     env_prefixes: tuple[str, ...] = ()
+    # Native baselines (issue 16): the framework it runs without Keras ("" = a Keras
+    # backend), the modes it measures, the --compile values it takes, and whether it
+    # joins a run only when named (--backends), as the legacy rows do.
+    native: str = ""
+    modes: tuple[str, ...] = ()  # () = every mode
+    compiles: tuple[str, ...] = ("auto",)
+    when_named: bool = False
 
     @property
     def install_hint(self) -> str:
@@ -135,6 +146,39 @@ BACKENDS: dict[str, BackendInfo] = {
             inputs=("arrays",),
             env_prefixes=("MXNET_",),
         ),
+        BackendInfo(
+            "torch-native",
+            ("torch",),
+            "torch",  # the torch extra brings torchvision
+            "plain PyTorch, no Keras (torchvision models and nn.Modules): the baseline of torch",
+            keras_package="",
+            native="torch",
+            modes=NATIVE_MODES,
+            # auto = eager, as the Keras torch backend's jit_compile auto runs eagerly.
+            compiles=("auto", "eager", "default", "max-autotune"),
+            when_named=True,
+            jit=False,
+            datasets=("synthetic",),
+            inputs=("arrays",),
+            worker_env=(("KERAS_BACKEND", "torch"),),
+        ),
+        BackendInfo(
+            "jax-native",
+            ("jax", "jaxlib", "flax", "optax"),
+            "jax",  # the jax extra brings flax and optax
+            "Flax and optax, no Keras, always jitted: the baseline of jax",
+            keras_package="",
+            native="jax",
+            modes=NATIVE_MODES,
+            compiles=("auto",),  # always jax.jit
+            # mixed_float16 needs loss scaling, which optax lacks (Keras scales the loss).
+            precisions=("float32", "mixed_bfloat16"),
+            when_named=True,
+            jit=False,
+            datasets=("synthetic",),
+            inputs=("arrays",),
+            worker_env=(("KERAS_BACKEND", "jax"),),
+        ),
     )
 }
 
@@ -168,14 +212,15 @@ def is_installed(backend: str) -> bool:
 def installed_backends(training_only: bool = False, legacy: bool = False) -> list[str]:
     """Installed backends in registry order; openvino is left out for training suites.
 
-    Legacy backends (Keras 2) are left out unless ``legacy``: they run when named.
+    Legacy backends (Keras 2) and the native baselines are left out unless
+    ``legacy``: they run when named.
     """
     return [
         name
         for name, info in BACKENDS.items()
         if is_installed(name)
         and (info.training or not training_only)
-        and (legacy or not info.legacy)
+        and (legacy or not (info.legacy or info.when_named))
     ]
 
 
@@ -186,7 +231,8 @@ def backend_version(backend: str) -> str | None:
 
         record = envs.recorded(backend)
         return record.backend_version if record else None
-    return package_version(BACKENDS[backend].packages[1])
+    info = BACKENDS[backend]
+    return package_version(info.native or info.packages[1])
 
 
 def keras_version(backend: str) -> str | None:
@@ -196,4 +242,5 @@ def keras_version(backend: str) -> str | None:
 
         record = envs.recorded(backend)
         return record.keras_version if record else None
-    return package_version(BACKENDS[backend].keras_package)
+    package = BACKENDS[backend].keras_package
+    return package_version(package) if package else None  # a native baseline has no Keras

@@ -13,8 +13,12 @@ What is malformed (an unknown model, a batch of 0) is a validation error in
 
 from __future__ import annotations
 
+import importlib.util
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from kerasbench import backends
 from kerasbench.backends import BACKENDS, BackendInfo
@@ -255,6 +259,70 @@ def runtime_installed(p: Point) -> str | None:
     return None
 
 
+def native_backend(p: Point) -> str | None:
+    """Native baselines measure the models and modes they have, compiled by --compile."""
+    s, b = p.spec, p.backend
+    if not b.native:
+        if s.compile != "auto":
+            return (
+                f"compile names what a native baseline compiles; Keras backend {s.backend} "
+                "takes compile auto and names its own with --jit-compile"
+            )
+        return None
+    from kerasbench import native
+
+    if b.modes and s.mode not in b.modes:
+        return f"{s.backend} measures modes {', '.join(b.modes)}, not {s.mode}"
+    if not native.supports(b.native, s.model):
+        return (
+            f"{s.backend} has no native {native.native_name(s.model)}; "
+            f"it has: {', '.join(native.MODELS[b.native])}"
+        )
+    if s.compile not in b.compiles:
+        return f"{s.backend} takes compile {', '.join(b.compiles)}, not {s.compile}"
+    if s.jit_compile != "auto":
+        return f"{s.backend} compiles by --compile, not --jit-compile (jit_compile must be auto)"
+    return None
+
+
+@cache
+def torchvision_error() -> str | None:
+    """Why torchvision does not import here, or None; probed once, in a child process.
+
+    Only importing tells: a torchvision built for another torch (a CUDA wheel
+    beside a CPU torch) is installed but fails with "operator torchvision::nms
+    does not exist". The launcher itself never imports torch.
+    """
+    if importlib.util.find_spec("torchvision") is None:
+        return "torchvision is not installed; install it with: pip install 'kerasbench[torch]'"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", "import torchvision"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    except subprocess.TimeoutExpired:
+        return "importing torchvision took over 300 s"
+    if proc.returncode == 0:
+        return None
+    lines = proc.stderr.strip().splitlines() or ["no error message"]
+    return f"torchvision does not import: {lines[-1][:200]}"
+
+
+def torchvision_imports(p: Point) -> str | None:
+    """torch-native builds resnet50, vgg16, mobilenet_v2, efficientnet_b0 with torchvision."""
+    if p.backend.native != "torch":
+        return None
+    from kerasbench.native import native_name
+    from kerasbench.native.torch_models import TORCHVISION
+
+    if native_name(p.spec.model) not in TORCHVISION:
+        return None
+    error = torchvision_error()
+    return f"{p.spec.backend} {p.spec.model} needs torchvision: {error}" if error else None
+
+
 # The rule book, in order: the first rule that objects names the skip.
 RULES: tuple[tuple[str, Callable[[Point], str | None]], ...] = (
     ("installed", installed),
@@ -269,6 +337,8 @@ RULES: tuple[tuple[str, Callable[[Point], str | None]], ...] = (
     ("native-input", native_input),
     ("data-parallel-engine", data_parallel_engine),
     ("enough-devices", enough_devices),
+    ("native-backend", native_backend),
+    ("torchvision", torchvision_imports),
 )
 
 

@@ -191,6 +191,8 @@ class Result:
     # the machine's own speed just before and after the point (kerasbench.probe figures)
     probe_before: dict[str, float] | None = None
     probe_after: dict[str, float] | None = None
+    # native baselines (issue 16): what the native side compiled (Spec.compile)
+    compile: str = "auto"
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -199,7 +201,9 @@ class Result:
     @property
     def point_key(self) -> str:
         serving = SERVING_KEY_FIELDS if self.mode in SERVING_MODES else ()
-        return "|".join(str(getattr(self, f)) for f in (*POINT_KEY_FIELDS, *serving))
+        key = "|".join(str(getattr(self, f)) for f in (*POINT_KEY_FIELDS, *serving))
+        # compile joined the key with the native baselines; "auto" keeps older keys as they were.
+        return key if self.compile == "auto" else f"{key}|compile={self.compile}"
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -259,6 +263,7 @@ class Result:
             warmup_steps=spec.warmup,
             window_steps=spec.window_steps,
             **serving,
+            compile=spec.compile,
             **extra,
         )
 

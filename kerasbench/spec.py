@@ -32,6 +32,10 @@ INPUTS = ("arrays", "generator", "native")
 PREPROCESS = ("resize_crop", "resize256")
 DEVICE_KINDS = ("auto", "cpu", "gpu")
 ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# What a native baseline compiles (issue 16): torch-native eager or a torch.compile mode;
+# auto = the backend's default (torch-native eager, jax-native jax.jit). Keras backends
+# name theirs with jit_compile.
+COMPILE = ("auto", "eager", "default", "max-autotune")
 _DEFAULT_HINT = "; leave the key out for the default"
 
 
@@ -161,6 +165,11 @@ class Spec:
     duration: float = flag(5.0, "float", "server: seconds of arrivals per run")
     serving_max_time: float = flag(60.0, "float", "serving: time cap of one scenario run")
 
+    # native baselines (issue 16)
+    compile: str = flag(
+        "auto", "csv", "torch-native: auto (eager), eager, default, max-autotune (torch.compile)"
+    )
+
     def __post_init__(self) -> None:
         check_choice("model", self.model, MODELS)
         check_choice("backend", self.backend, BACKENDS)
@@ -170,6 +179,7 @@ class Spec:
         check_choice("jit_compile", self.jit_compile, JIT_COMPILE)
         check_choice("dataset", self.dataset, DATASETS)
         check_choice("device_kind", self.device_kind, DEVICE_KINDS)
+        check_choice("compile", self.compile, COMPILE)
         if self.batch_size is not None:
             _int_range("batch_size", self.batch_size, 1, 1 << 20, _DEFAULT_HINT)
         check_choice("input", self.input, INPUTS)

@@ -68,6 +68,15 @@ def add_results(p: argparse.ArgumentParser) -> None:
     )
 
 
+def print_overhead(out: Any, results: list[Any]) -> None:
+    """The Keras-overhead table after the main one, when Keras and native rows pair up."""
+    from kerasbench.report.overhead import overhead_rows, render_overhead_table
+
+    rows = overhead_rows(results)
+    if rows:
+        out.print(render_overhead_table(rows))
+
+
 def print_results(results: list[Any], fmt: str) -> None:
     """Results as a table (with its notes), Markdown, JSON or CSV on stdout."""
     from kerasbench.report import formats
@@ -83,6 +92,7 @@ def print_results(results: list[Any], fmt: str) -> None:
         latency = latency_table(results)  # None without serving points
         if latency is not None:
             out.print(latency)
+        print_overhead(out, results)
     elif fmt == "markdown":
         sys.stdout.write(formats.markdown(results))
     elif fmt == "json":

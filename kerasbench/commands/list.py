@@ -65,7 +65,10 @@ def _backends() -> Any:
     from kerasbench import backends
 
     table = Table("backend", "installed", "version", "keras", "install with")
-    table.caption = "legacy backends (Keras 2) run only when named: --backends tf-keras,mxnet"
+    table.caption = (
+        "legacy backends (Keras 2) and the native baselines run only when named: "
+        "--backends tf-keras,mxnet,torch-native,jax-native"
+    )
     for name, info in backends.BACKENDS.items():
         missing = backends.missing_packages(name)
         table.add_row(

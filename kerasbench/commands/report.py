@@ -35,6 +35,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="PATH", help="file to write (for png: a folder)")
     p.add_argument("--compare", metavar="BASE", help="html/png: compare with a label or run")
     p.add_argument(
+        "--overhead",
+        action="store_true",
+        help="Keras over native throughput (jax vs jax-native, torch vs torch-native), 95%% CI",
+    )
+    p.add_argument(
         "--scaling",
         action="store_true",
         help="devices (and hosts) against throughput: speedup and scaling efficiency",
@@ -61,6 +66,8 @@ def main(args: argparse.Namespace) -> int:
         raise UsageError("no results match; run `kerasbench run` first or relax the filters")
     if args.scaling:
         return _print_scaling(results, args.format)
+    if args.overhead:
+        return _print_overhead(results, args.format, args.out)
     if args.out or args.format in ("html", "png"):
         from kerasbench.report.files import write_report
 
@@ -90,4 +97,35 @@ def _print_scaling(results: list[Any], fmt: str) -> int:
         sys.stdout.write(scaling.scaling_markdown(table))
     else:
         sys.stdout.write(json.dumps(scaling.scaling_records(table), indent=2) + "\n")
+    return EXIT_OK
+
+
+def _print_overhead(results: list[Any], fmt: str, out: str | None) -> int:
+    """The Keras-overhead view alone, as a table, Markdown, CSV or JSON (to ``out`` if given)."""
+    from pathlib import Path
+
+    from kerasbench.report import overhead
+
+    rows = overhead.overhead_rows(results)
+    if not rows and fmt == "table":
+        raise UsageError(
+            "no Keras/native pairs: run a model on jax and jax-native (or torch and "
+            "torch-native) with the same settings, e.g. --suite native"
+        )
+    renderers = {
+        "markdown": overhead.overhead_markdown,
+        "csv": overhead.overhead_csv,
+        "json": overhead.overhead_json,
+    }
+    if fmt == "table" and out is None:
+        console().print(overhead.render_overhead_table(rows))
+        return EXIT_OK
+    if fmt not in renderers:
+        raise UsageError(f"--overhead writes table, markdown, csv or json, not {fmt}")
+    text = renderers[fmt](rows)
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+        print(out)
     return EXIT_OK

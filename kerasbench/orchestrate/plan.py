@@ -189,5 +189,6 @@ def describe(spec: Spec, verdict: feasibility.Verdict | None = None) -> str:
         + (f" seq_len={spec.seq_len}" if spec.seq_len else "")
         + (f" env={spec.env}" if spec.env else "")
         + (f" round={spec.repeat}" if spec.repeats > 1 else "")
+        + (f" compile={spec.compile}" if spec.compile != "auto" else "")
     )
     return f"{line}  -> {verdict.describe()}" if verdict is not None else line

@@ -64,8 +64,11 @@ def worker_env(spec: Spec, keras_home: Path, base: dict[str, str] | None = None)
     package_root = str(Path(__file__).resolve().parent.parent)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, base.get("PYTHONPATH")]))
     env["KERAS_BACKEND"] = spec.backend
-    if backends.BACKENDS[spec.backend].legacy:
+    info = backends.BACKENDS[spec.backend]
+    if info.legacy:
         env.update(legacy_launch.worker_env(spec.backend, base))
+    else:  # a native baseline names the framework under it (it imports no Keras)
+        env.update(dict(info.worker_env))
     env["KERAS_HOME"] = str(keras_home)
     env["PYTHONUNBUFFERED"] = "1"
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -60,6 +60,9 @@ def render_text(fmt: str, results: Sequence[Result]) -> str:
         console.print(render_table(results))
         for note in notes(results):
             console.print(f"  {note}", highlight=False, markup=False)
+        from kerasbench.commands import print_overhead
+
+        print_overhead(console, list(results))
         return console.export_text()
     raise ValueError(f"not a text format: {fmt}")
 

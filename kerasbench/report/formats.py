@@ -116,9 +116,16 @@ def markdown(results: Sequence[Result]) -> str:
     """The comparison grid (backends side by side, fastest bold), then the seed-shaped table."""
     if not results:
         return ""
+    from kerasbench.report.overhead import overhead_markdown, overhead_rows
+
     latency = latency_markdown(results)  # "" without serving points
+    overhead = overhead_markdown(overhead_rows(results))  # "" without native baselines
     return (
-        grid_markdown(results) + "\n" + (latency + "\n" if latency else "") + seed_markdown(results)
+        grid_markdown(results)
+        + "\n"
+        + (latency + "\n" if latency else "")
+        + seed_markdown(results)
+        + (f"\n{overhead}" if overhead else "")
     )
 
 

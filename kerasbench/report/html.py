@@ -74,6 +74,29 @@ def _figure(chart: plots.Chart) -> str:
     )
 
 
+def overhead_section(results: list, charts: list[plots.Chart]) -> str:
+    """The Keras-overhead table and chart; empty when no Keras/native rows pair up."""
+    from kerasbench.report.overhead import CAPTION, HEADERS, overhead_rows, table_cells
+
+    rows = overhead_rows(results)
+    if not rows:
+        return ""
+    numeric = range(6, 9)
+    cells = (
+        [
+            f"<td class='num'>{esc(c)}</td>" if i in numeric else f"<td>{esc(c)}</td>"
+            for i, c in enumerate(table_cells(r))
+        ]
+        for r in rows
+    )
+    parts = [
+        "<h2 id='overhead'>Keras overhead</h2>",
+        f"<p>{esc(CAPTION)}</p>",
+        html_table([esc(h) for h in HEADERS], cells),
+    ]
+    return "\n".join(parts + [_figure(c) for c in charts])
+
+
 def render_html(
     selection: Selection,
     query: Query | None = None,
@@ -107,6 +130,9 @@ def render_html(
     toc += [f"<a href='#model-{esc(slug(m))}'>{esc(m)}</a>" for m in models]
     if scaling:
         toc.append("<a href='#scaling'>Scaling</a>")
+    overhead = overhead_section(results, by_section.get("overhead", []))
+    if overhead:
+        toc.append("<a href='#overhead'>Keras overhead</a>")
     toc += ["<a href='#overview'>First step and memory</a>"]
     if changes is not None:
         toc.append("<a href='#comparison'>Comparison</a>")
@@ -129,6 +155,7 @@ def render_html(
 
     if scaling:
         body.append(scaling)
+    body.append(overhead)
     body.append("<h2 id='overview'>Time to first step and peak memory</h2>")
     body.extend(_figure(c) for c in by_section.get("overview", []))
 

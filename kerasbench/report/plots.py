@@ -23,9 +23,11 @@ from kerasbench.report.charts.draw import (
     write_pngs,
 )
 from kerasbench.report.charts.load import latency_rate_chart
+from kerasbench.report.charts.overhead_bars import overhead_chart
 from kerasbench.report.charts.overview import first_step_chart, memory_chart
 from kerasbench.report.charts.speed import step_time_chart, throughput_chart
 from kerasbench.report.charts.speedup import scaling_chart, scaling_lines
+from kerasbench.report.overhead import overhead_rows
 from kerasbench.report.view import build_view
 from kerasbench.result import Result
 
@@ -76,6 +78,9 @@ def build_charts(
         if view.rows:
             charts.append(first_step_chart(view))
             charts.append(memory_chart(view))
+        overhead = overhead_chart(overhead_rows(results, view))
+        if overhead is not None:
+            charts.append(overhead)
         if changes and base is not None:
             comparison = comparison_chart(changes, base, threshold)
             if comparison is not None:

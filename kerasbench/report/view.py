@@ -64,6 +64,7 @@ FIELDS = (
     Field("precision", "precision", _plain("precision"), _plain("precision")),
     Field("data_format", "format", _format, _format),
     Field("jit_compile", "jit", _plain("jit_compile"), lambda r: f"jit {r.jit_compile}"),
+    Field("compile", "compile", _plain("compile"), lambda r: f"compile {r.compile}"),
     Field(
         "image_size", "size", _size, lambda r: f"{r.image_size}px" if r.image_size else "no image"
     ),

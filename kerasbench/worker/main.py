@@ -26,7 +26,7 @@ from typing import Any
 
 from kerasbench.models import get_model
 from kerasbench.spec import Spec
-from kerasbench.worker import engines, faults, flops, measure, memory, peak, protocol
+from kerasbench.worker import engines, faults, flops, frameworks, measure, memory, peak, protocol
 from kerasbench.worker import settings as explicit_settings
 from kerasbench.worker.device import describe
 from kerasbench.worker.engines.data_parallel import exit_at_once, writes_result
@@ -40,15 +40,14 @@ class Prepared:
     device_kind: str
     device_name: str
     backend_version: str
-    keras_version: str
+    keras_version: str | None  # None: a native baseline, which imports no Keras
     applied: dict[str, Any]  # TF32, XLA auto-clustering, precision policy (settings.apply)
 
 
 def prepare(spec: Spec) -> Prepared:
     """Everything every engine does before loading data: device check, seed, data format,
-    explicit settings. Runs after ``engine.start`` (which must precede the Keras import)."""
-    import keras
-
+    explicit settings. Runs after ``engine.start`` (which must precede the Keras import).
+    A native baseline's point imports no Keras: its runner seeds itself from the Spec."""
     kind, name, version = describe(spec.backend)
     if spec.device_kind == "gpu" and kind != "gpu":
         # Fail now, rather than file a CPU measurement as a GPU one.
@@ -56,6 +55,11 @@ def prepare(spec: Spec) -> Prepared:
             f"backend {spec.backend} found no GPU although device_kind is gpu "
             "(check the driver, the framework's CUDA build and CUDA_VISIBLE_DEVICES)"
         )
+    if engines.is_native(spec):
+        applied = {"tf32": spec.tf32, **frameworks.get(spec.backend).apply_settings(spec)}
+        return Prepared(kind, name, version, None, applied)
+    import keras
+
     explicit_settings.seed(spec.seed)  # the same initial weights in every process
     keras.config.set_image_data_format(spec.data_format)
     applied = explicit_settings.apply(spec)
@@ -90,8 +94,6 @@ def finish(
     clocks: dict[str, float],
 ) -> RawMeasurement:
     """The record of a measured point: memory, work (FLOPs, peak) and every setting."""
-    import keras
-
     # Memory first: the FLOP count and the peak benchmark below allocate too.
     peak_host = memory.peak_host_memory_bytes()
     peak_device = memory.peak_device_memory_bytes(spec.backend)
@@ -100,11 +102,7 @@ def finish(
         sample = None if data.x is None else data.x[:1]
         work = count_work(model, sample, spec, prepared)
     settings = {
-        "jit_compile_resolved": engines.resolved_jit(model),
-        "dtype_policy": keras.mixed_precision.global_policy().name,
-        "image_data_format": keras.config.image_data_format(),
-        "optimizer": engines.OPTIMIZER,
-        "loss": data.info.loss_name,
+        **({} if engines.is_native(spec) else keras_settings(model, data)),
         "distinct_batches": data.n_distinct,
         "import_s": round(clocks["imported"] - clocks["import_started"], 3),
         "data_generation_s": round(clocks["data_ready"] - clocks["imported"], 3),
@@ -139,6 +137,19 @@ def finish(
     )
 
 
+def keras_settings(model: Any, data: engines.PointData) -> dict[str, Any]:
+    """What a Keras point records about its compile (a native runner records its own)."""
+    import keras
+
+    return {
+        "jit_compile_resolved": engines.resolved_jit(model),
+        "dtype_policy": keras.mixed_precision.global_policy().name,
+        "image_data_format": keras.config.image_data_format(),
+        "optimizer": engines.OPTIMIZER,
+        "loss": data.info.loss_name,
+    }
+
+
 def count_work(model: Any, sample: Any | None, spec: Spec, prepared: Prepared) -> dict[str, Any]:
     """Forward FLOPs per sample and the device's matmul peak, after the timed windows.
 
@@ -148,17 +159,28 @@ def count_work(model: Any, sample: Any | None, spec: Spec, prepared: Prepared) -
     if model is None:  # input_only: no model, no FLOPs
         return work
     try:
-        if sample is None:  # fed by a pipeline: a zero sample of the model's input
-            import numpy as np
+        if engines.is_native(spec):  # the runner counts its model by flops.py's rules
+            work["forward_flops_per_sample"] = float(model.forward_flops_per_sample())
+        else:
+            if sample is None:  # fed by a pipeline: a zero sample of the model's input
+                import numpy as np
 
-            spec_in = model.inputs[0]
-            sample = np.zeros((1, *spec_in.shape[1:]), dtype=str(spec_in.dtype))
-        counted = flops.count_forward(model, sample)
-        if counted.flops:
-            work["forward_flops_per_sample"] = float(counted.flops)
-        work["flops_uncounted"] = tuple(counted.uncounted)
+                spec_in = model.inputs[0]
+                sample = np.zeros((1, *spec_in.shape[1:]), dtype=str(spec_in.dtype))
+            counted = flops.count_forward(model, sample)
+            if counted.flops:
+                work["forward_flops_per_sample"] = float(counted.flops)
+            work["flops_uncounted"] = tuple(counted.uncounted)
     except Exception as exc:
         work["settings"]["flops_error"] = f"{type(exc).__name__}: {exc}"[:300]
+    found = _peak(spec, prepared)
+    work["settings"].update(found.pop("settings"))
+    return work | found
+
+
+def _peak(spec: Spec, prepared: Prepared) -> dict[str, Any]:
+    """The device's matmul peak for MFU; a failure is recorded in the settings, not raised."""
+    work: dict[str, Any] = {"settings": {}}
     try:
         kind, name, version = prepared.device_kind, prepared.device_name, prepared.backend_version
         found = peak.peak_tflops(spec, kind, name, version)

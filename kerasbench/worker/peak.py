@@ -40,7 +40,7 @@ def cache_key(spec: Spec, device_name: str, backend_version: str) -> str:
     return "|".join(
         [
             socket.gethostname(),
-            spec.backend,
+            frameworks.framework_of(spec.backend),  # X and X-native share one peak
             backend_version,
             device_name,
             dtype,

@@ -49,6 +49,9 @@ _COLOURS = {
     "tf-keras": "#8c564b",
     "tf_keras": "#8c564b",
     "keras2": "#8c564b",
+    # the native baselines: a lighter shade of the Keras backend they sit under
+    "jax-native": "#aec7e8",
+    "torch-native": "#ff9896",
 }
 _SPARE_COLOURS = ("#17becf", "#bcbd22", "#e377c2", "#7f7f7f", "#393b79", "#637939")
 STATUS_GREY = "#555555"

@@ -82,8 +82,19 @@ def is_data_parallel(spec: Spec) -> bool:
     return spec.devices > 1 or spec.num_hosts > 1
 
 
+def is_native(spec: Spec) -> bool:
+    """A native baseline (torch-native, jax-native): measured without Keras."""
+    from kerasbench.backends import BACKENDS
+
+    return bool(BACKENDS[spec.backend].native)
+
+
 def engine_for(spec: Spec) -> Engine:
-    """The engine that runs ``spec``: serving, single-device, or its backend's data-parallel one."""
+    """The engine that runs ``spec``: native, serving, single-device or data-parallel."""
+    if is_native(spec):
+        from kerasbench.worker.engines.native_runner import NativeEngine
+
+        return NativeEngine(spec)
     if spec.mode in SERVING_MODES:
         from kerasbench.worker.engines.serving import ServingEngine
 

@@ -23,7 +23,16 @@ MODULES = {
     "tensorflow": "tensorflow",
     "torch": "torch",
     "openvino": "openvino",
+    # The native baselines (issue 16) run on the same framework without Keras: the same
+    # device description, allocator peak and matmul peak as the Keras backend over it.
+    "torch-native": "torch",
+    "jax-native": "jax",
 }
+
+
+def framework_of(backend: str) -> str:
+    """The framework module's name for ``backend`` (jax for jax-native); the name if unknown."""
+    return MODULES.get(backend, backend)
 
 
 def get(backend: str) -> ModuleType:
