@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from kerasbench import backends
 from kerasbench.backends import BACKENDS, BackendInfo
-from kerasbench.models import MODELS, ModelInfo
+from kerasbench.models import MODELS, ModelInfo, get_model
 from kerasbench.spec import Spec
 
 # Modes a data-parallel engine measures, and what data it feeds.
@@ -123,6 +123,10 @@ def legacy_worker(p: Point) -> str | None:
         )
     if p.spec.mode not in WORKER_MODES:
         return f"the legacy worker runs modes {', '.join(WORKER_MODES)}, not {p.spec.mode}"
+    from kerasbench.legacy.keras2_env import OPTIMIZERS
+
+    if p.spec.optimizer and p.spec.optimizer not in OPTIMIZERS:
+        return f"Keras 2 has no optimizer {p.spec.optimizer}; it has {', '.join(OPTIMIZERS)}"
     return None
 
 
@@ -200,11 +204,51 @@ def enough_devices(p: Point) -> str | None:
     return None
 
 
+# Modes a user's model runs (kerasbench.worker.usermodels), and the modes that train.
+USER_MODEL_MODES = ("fit", "train_on_batch", "predict")
+TRAINING_MODES = ("fit", "train_on_batch")
+
+
+def model_modes(p: Point) -> str | None:
+    """Modes a model declares it cannot run (``ModelInfo.skip_modes``), with its reason."""
+    return p.model.skip_modes.get(p.spec.mode)
+
+
+def model_inputs(p: Point) -> str | None:
+    """A user's model and a Keras Hub task take inputs made for them, on one device."""
+    s, m = p.spec, p.model
+    if not m.user and m.make_inputs is None:
+        return None
+    who = "your own model" if m.user else f"Keras Hub model {s.model}"
+    if m.user and s.mode not in USER_MODEL_MODES:
+        return f"{who} runs modes {', '.join(USER_MODEL_MODES)}, not {s.mode}"
+    if s.dataset != "synthetic" or s.input != "arrays":
+        return f"{who} takes synthetic inputs made for it (dataset synthetic, input arrays)"
+    if p.data_parallel:
+        return f"{who} runs on one device here (devices 1, num_hosts 1)"
+    return None
+
+
+def lora(p: Point) -> str | None:
+    """LoRA fine-tuning: a Keras Hub backbone's ``enable_lora``, in a training mode."""
+    s, m = p.spec, p.model
+    if not s.lora_rank:
+        return None
+    if m.make_inputs is None:
+        return f"lora_rank needs a Keras Hub model (its backbone's enable_lora); {s.model} is not"
+    if s.mode not in TRAINING_MODES:
+        return f"lora_rank fine-tunes: modes {', '.join(TRAINING_MODES)}, not {s.mode}"
+    return None
+
+
 # The rule book, in order: the first rule that objects names the skip.
 RULES: tuple[tuple[str, Callable[[Point], str | None]], ...] = (
     ("installed", installed),
     ("inference-only", inference_only),
+    ("model-modes", model_modes),
     ("generate-needs-causal-lm", generate_needs_causal_lm),
+    ("model-inputs", model_inputs),
+    ("lora", lora),
     ("dataset-fits-model", dataset_fits_model),
     ("legacy-worker", legacy_worker),
     ("backend-axes", backend_axes),
@@ -216,7 +260,7 @@ RULES: tuple[tuple[str, Callable[[Point], str | None]], ...] = (
 
 def check(spec: Spec, host: Host) -> Verdict:
     """The verdict of the rule book on ``spec`` running on ``host``."""
-    point = Point(spec, BACKENDS[spec.backend], MODELS[spec.model], host)
+    point = Point(spec, BACKENDS[spec.backend], get_model(spec.model), host)
     for name, rule in RULES:
         reason = rule(point)
         if reason:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kerasbench.backends import BACKENDS
-from kerasbench.models import MODELS
+from kerasbench.models import MODELS, OPTIMIZERS, get_model, is_user_model, user_label
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,7 +38,8 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 # input_only times the input pipeline alone (no model): samples/s a loader can feed.
 # generate: autoregressive decoding, causal LMs only.
 MODES = ("fit", "train_on_batch", "predict", "input_only", "generate")
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+# bfloat16: weights and compute in bf16 (keras.io ran its LLMs so); mixed_*: float32 weights.
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "bfloat16")
 DATA_FORMATS = ("channels_last", "channels_first")
 JIT_COMPILE = ("auto", "on", "off")
 DATASETS = ("synthetic", "cifar10", "imagefolder", "text")
@@ -164,9 +165,29 @@ class Spec:
     repeat: int = 0  # which of those processes this is (set by ``expand_repeats``)
     # allow TensorFloat-32 matmuls/convolutions on GPUs that have them
     tf32: bool = flag(False, "onoff", "allow TF32 on GPUs (default off)")
+    # your own model and Keras Hub (issue 15; kerasbench.usermodel). ``model`` of a user's
+    # model is ``user:`` and a label made from ``model_path`` (models.user_label).
+    model_path: str = flag(
+        "",
+        "str",
+        "your own model: FILE.keras, FILE.py:FUNCTION or MODULE:FUNCTION (named user:STEM)",
+        metavar="PATH",
+    )
+    trust_model_code: bool = flag(
+        False, "switch", "load a .keras file that carries code (Lambda, custom objects)"
+    )
+    custom_objects: str = flag("", "str", "a .py file with the model's custom classes", "", "FILE")
+    model_args: str = flag("", "str", "keyword arguments of your function", "", "K=V,K=V")
+    input_shapes: str = flag("", "str", "shapes of inputs the model leaves unknown", "", "N=AxB,..")
+    loss: str = flag("", "str", "your model's loss when it was saved without one")
+    optimizer: str = flag("", "csv", "sgd, momentum, rmsprop, adam, adamw (default: the model's)")
+    learning_rate: float = flag(0.0, "float", "the optimizer's (default: Keras' for it)")
+    lora_rank: int = flag(0, "csv_int", "Keras Hub LLMs: fine-tune LoRA adapters of this rank")
+    prompt_len: int = flag(0, "int", "generate: prompt tokens (default: half of seq_len)")
+    new_tokens: int = flag(0, "int", "generate: tokens written per sequence (default: the rest)")
 
     def __post_init__(self) -> None:
-        _choice("model", self.model, MODELS)
+        _check_user_model(self)
         _choice("backend", self.backend, BACKENDS)
         _choice("mode", self.mode, MODES)
         _choice("precision", self.precision, PRECISIONS)
@@ -214,7 +235,7 @@ class Spec:
             raise SpecError(f"tf32: expected true or false, got {self.tf32!r}")
         if not isinstance(self.label, str):
             raise SpecError(f"label: expected a string, got {self.label!r}")
-        if self.image_size and MODELS[self.model].input_kind != "image":
+        if self.image_size and get_model(self.model).input_kind != "image":
             raise SpecError(f"image_size: model {self.model!r} does not take images")
         _check_model_fit(self)
         if self.batch_size is not None and self.batch_size % self.total_devices:
@@ -225,7 +246,7 @@ class Spec:
 
     def resolved(self) -> Spec:
         """The same point with model defaults filled in (what a worker runs)."""
-        info = MODELS[self.model]
+        info = get_model(self.model)
         default_size = info.default_image_size or 0
         if self.dataset == "imagefolder" and self.preprocess == "resize256" and default_size:
             default_size = 256  # the seed's plain 256x256 resize feeds 256x256 to the model
@@ -235,6 +256,7 @@ class Spec:
             window_steps=self.window_steps or max(1, self.steps // 10),
             image_size=self.image_size or default_size,
             seq_len=self.seq_len or (info.default_seq_len or 0),
+            optimizer=self.optimizer or ("" if info.user else info.optimizer),
         )
 
     @property
@@ -252,6 +274,8 @@ class Spec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "spec") -> Spec:
         """Build a Spec from plain data, rejecting unknown keys by name."""
+        if "model" not in data and data.get("model_path"):
+            data = {**data, "model": user_label(str(data["model_path"]))}
         unknown = sorted(set(data) - SPEC_KEYS)
         if unknown:
             raise SpecError(
@@ -277,7 +301,7 @@ def _check_model_fit(spec: Spec) -> None:
     Whether a mode or dataset suits the model is a question of the rule book
     (``kerasbench.feasibility``): such a point is planned and shown as skipped.
     """
-    info = MODELS[spec.model]
+    info = get_model(spec.model)
     if spec.image_size and spec.image_size < info.min_image_size:
         raise SpecError(
             f"image_size: {spec.image_size} is below {info.min_image_size}, "
@@ -285,6 +309,39 @@ def _check_model_fit(spec: Spec) -> None:
         )
     if spec.seq_len and not info.takes_sequences:
         raise SpecError(f"seq_len: model {spec.model!r} does not take sequences")
+
+
+def _check_user_model(spec: Spec) -> None:
+    """The model and the issue-15 fields: a zoo name, or ``user:`` with ``model_path``."""
+    from kerasbench.usermodel import UserModelError, parse_input_shapes, parse_model_args
+
+    if not is_user_model(spec.model):
+        _choice("model", spec.model, MODELS)
+    for key in ("model_path", "custom_objects", "model_args", "input_shapes", "loss"):
+        if not isinstance(getattr(spec, key), str):
+            raise SpecError(f"{key}: expected a string, got {getattr(spec, key)!r}")
+    if is_user_model(spec.model) != bool(spec.model_path):
+        raise SpecError(
+            f"model_path: {spec.model!r} needs one (FILE.keras, FILE.py:FUNCTION or MODULE:"
+            "FUNCTION)"
+            if spec.model_path == ""
+            else f"model_path: names your own model; leave model out, not {spec.model!r}"
+        )
+    if not isinstance(spec.trust_model_code, bool):
+        raise SpecError(f"trust_model_code: expected true or false, got {spec.trust_model_code!r}")
+    try:
+        parse_model_args([a for a in spec.model_args.split(",") if a])
+        parse_input_shapes([a for a in spec.input_shapes.split(",") if a])
+    except UserModelError as exc:
+        raise SpecError(str(exc)) from None
+    if spec.optimizer:
+        _choice("optimizer", spec.optimizer, OPTIMIZERS)
+    lr = spec.learning_rate
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 <= lr < 1e3:
+        raise SpecError(f"learning_rate: expected a number in [0, 1000), got {lr!r}")
+    _int_range("lora_rank", spec.lora_rank, 0, 4096)
+    _int_range("prompt_len", spec.prompt_len, 0, 1 << 16)
+    _int_range("new_tokens", spec.new_tokens, 0, 1 << 16)
 
 
 _VALID = {"model": MODELS, "backend": BACKENDS, "mode": MODES}
@@ -378,8 +435,33 @@ def _check_table(where: str, value: object) -> dict[str, Any]:
     return value
 
 
-def parse_suite(text: str, name: str) -> Suite:
-    """Parse suite TOML; ``name`` (the file) prefixes every error."""
+def _rebase(block: dict[str, Any], base: Path) -> dict[str, Any]:
+    """A block whose user-model files are relative to the suite file's folder ``base``."""
+    block = dict(block)
+    for key in ("model_path", "custom_objects"):
+        value = block.get(key)
+        values = value if isinstance(value, list) else [value]
+        if value and all(isinstance(v, str) for v in values):
+            rebased = [_rebased_path(v, base) for v in values]
+            block[key] = rebased if isinstance(value, list) else rebased[0]
+    return block
+
+
+def _rebased_path(value: str, base: Path) -> str:
+    """``m.keras`` or ``lib.py:fn`` under ``base``; a module reference stays as it is."""
+    if not value:
+        return value
+    target, sep, func = value.rpartition(":")
+    if sep and target.endswith(".py"):
+        return f"{base / target}:{func}" if not Path(target).is_absolute() else value
+    if sep and not value.endswith(".keras"):
+        return value  # package.module:function, imported from sys.path
+    return value if Path(value).is_absolute() else str(base / value)
+
+
+def parse_suite(text: str, name: str, base_dir: Path | None = None) -> Suite:
+    """Parse suite TOML; ``name`` (the file) prefixes every error; user-model paths are
+    relative to ``base_dir`` (the suite file's folder) when given."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -403,6 +485,8 @@ def parse_suite(text: str, name: str) -> Suite:
         {**defaults, **_check_table(f"{name}: matrix block {i + 1}", b)}
         for i, b in enumerate(matrix)
     )
+    if base_dir is not None:
+        blocks = tuple(_rebase(b, base_dir) for b in blocks)
     suite = Suite(name=name, description=description, blocks=blocks, defaults=defaults)
     # Validate every key and value now, with a placeholder backend where none is named,
     # so that a typo fails before anything runs.
@@ -434,10 +518,10 @@ def load_suite(name_or_path: str) -> Suite:
             raise SpecError(f"{name_or_path}: no such suite file")
         if size > MAX_SUITE_BYTES:
             raise SpecError(f"{name_or_path}: larger than {MAX_SUITE_BYTES} bytes; not a suite")
-        return parse_suite(text, str(path))
+        return parse_suite(text, str(path), path.resolve().parent)
     if name_or_path not in suite_names():
         raise SpecError(
             f"unknown suite {name_or_path!r}; valid: {', '.join(suite_names())} or a .toml path"
         )
     builtin = SUITES_DIR / f"{name_or_path}.toml"
-    return parse_suite(builtin.read_text(encoding="utf-8"), name_or_path)
+    return parse_suite(builtin.read_text(encoding="utf-8"), name_or_path, SUITES_DIR)

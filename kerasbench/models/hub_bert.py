@@ -60,6 +60,8 @@ BERT_BASE = ModelInfo(
             "max_sequence_length": 512,
         }
     },
+    optimizer="adamw",
+    make_inputs=inputs,
     builder=build,
 )
 MODELS = (

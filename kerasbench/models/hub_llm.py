@@ -131,6 +131,8 @@ def _lm(
         target="next_token",
         from_logits=True,
         hparams={"task": task, "backbone": backbone, "config": config},
+        optimizer="adamw",
+        make_inputs=inputs,
         builder=build,
     )
 

@@ -93,6 +93,9 @@ SAM_HUGE = ModelInfo(
         "embed": 256,
         "decoder_mlp": 2048,
     },
+    optimizer="adamw",
+    make_inputs=inputs,
+    skip_modes={"fit": SKIP_TRAINING, "train_on_batch": SKIP_TRAINING},
     builder=build,
 )
 MODELS = (

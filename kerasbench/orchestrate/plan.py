@@ -82,6 +82,8 @@ def check_value(key: str, value: Any, where: str) -> None:
     }
     if key in ("num_hosts", "host_rank", "coordinator"):  # checked together in Spec
         base.update(num_hosts=1024, coordinator="localhost:1")
+    if key == "model_path":
+        base["model"] = "user:model"
     try:
         Spec(**{**base, key: value})
     except SpecError as exc:
@@ -118,7 +120,7 @@ def plan(request: Request, gpus: int, env: Mapping[str, str] | None = None) -> P
     env = os.environ if env is None else env
     check_request(request)
     overrides = dict(request.overrides)
-    suite = load_suite(request.suite or DEFAULT_SUITE)
+    suite = _user_suite(request) or load_suite(request.suite or DEFAULT_SUITE)
     if request.models is not None:
         suite = suite.select("model", list(request.models))
     if request.modes is not None:
@@ -136,9 +138,43 @@ def plan(request: Request, gpus: int, env: Mapping[str, str] | None = None) -> P
         # Installed backends the user did not name join only the points they can run:
         # an inference-only backend joins the predict points.
         points = [(s, v) for s, v in points if v.rule != "inference-only"]
-    points = _resolve_paths(points)
+    points = _resolve_user_models(_resolve_paths(points))
     _check_rendezvous_secret([s for s, v in points if v.runnable], env)
     return Plan(suite, points)
+
+
+def _user_suite(request: Request) -> Suite | None:
+    """With ``--model-path``: the suite's blocks (or one empty block, without ``--suite``)
+    with their own models left out, so that every point runs the user's model."""
+    if "model_path" not in request.overrides:
+        return None
+    if request.suite is None:
+        return Suite("model-path", "your own model", ({},))
+    suite = load_suite(request.suite)
+    blocks = tuple({k: v for k, v in b.items() if k != "model"} for b in suite.blocks)
+    return dataclasses.replace(suite, blocks=blocks)
+
+
+def _resolve_user_models(
+    points: list[tuple[Spec, feasibility.Verdict]],
+) -> list[tuple[Spec, feasibility.Verdict]]:
+    """Runnable user-model points, checked before any worker starts (``UserModelError``:
+    exit 2), with their files made absolute (workers run elsewhere)."""
+    from kerasbench.usermodel.precheck import absolute, check_model
+
+    checked = set()
+    resolved = []
+    for s, verdict in points:
+        if s.model_path and verdict.runnable:
+            key = (s.model_path, s.trust_model_code, s.custom_objects, s.model_args, s.input_shapes)
+            if key not in checked:
+                checked.add(key)
+                check_model(*key)
+            s = dataclasses.replace(
+                s, model_path=absolute(s.model_path), custom_objects=absolute(s.custom_objects)
+            )
+        resolved.append((s, verdict))
+    return resolved
 
 
 def _resolve_paths(
