@@ -35,7 +35,15 @@ POINT_KEY_FIELDS = (
     "jit_compile",
     "image_size",
     "seq_len",
+    "optimizer",
+    "learning_rate",
+    "lora_rank",
+    "prompt_len",
+    "new_tokens",
+    "model_sha256",  # two user models under one name are two configurations
 )
+# Modes whose work includes the optimizer's update (its identity matters only there).
+TRAINING_MODES = ("fit", "train_on_batch")
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,18 @@ class Result:
     peak_device_memory_bytes: int | None = None
     input_wait_fraction: float | None = None  # train_on_batch: share of timed windows awaiting data
     skipped_files: int | None = None  # imagefolder: unreadable image files left out
+    # your own model and Keras Hub (issue 15)
+    optimizer: str = ""  # training modes: sgd, momentum, ...; "" = not training / the model's
+    learning_rate: float = 0.0  # 0: Keras' default for the optimizer (settings say which)
+    lora_rank: int = 0  # LoRA fine-tuning of a Keras Hub LLM (0: full training)
+    prompt_len: int = 0  # generate: as asked (0: the default; settings say which)
+    new_tokens: int = 0
+    model_sha256: str | None = None  # a user's model: its .keras file or builder source
+    params: int | None = None
+    trainable_params: int | None = None  # LoRA: the adapters' parameters
+    input_signature: str | None = None  # "name:AxB:dtype, ...": a user's model's inputs
+    time_to_first_token_s: float | None = None  # generate: prefill + one token (median)
+    time_per_output_token_s: float | None = None  # generate: each further token (median)
     # how and where
     device_kind: str | None = None
     device_name: str | None = None
@@ -153,6 +173,8 @@ class Result:
         values["window_times_s"] = tuple(values.get("window_times_s") or ())
         values["losses"] = tuple(values.get("losses") or ())
         values["flops_uncounted"] = tuple(values.get("flops_uncounted") or ())
+        if "optimizer" not in values:  # before issue 15 every training point ran plain SGD
+            values["optimizer"] = "sgd" if values.get("mode") in TRAINING_MODES else ""
         return cls(**values)
 
     @classmethod
@@ -181,6 +203,11 @@ class Result:
             error=error,
             warmup_steps=spec.warmup,
             window_steps=spec.window_steps,
+            optimizer=spec.optimizer if spec.mode in TRAINING_MODES else "",
+            learning_rate=spec.learning_rate if spec.mode in TRAINING_MODES else 0.0,
+            lora_rank=spec.lora_rank,
+            prompt_len=spec.prompt_len,
+            new_tokens=spec.new_tokens,
             **extra,
         )
 
@@ -221,6 +248,12 @@ RAW_COPIED = (
     "python_version",
     "input_wait_fraction",
     "skipped_files",
+    "model_sha256",
+    "params",
+    "trainable_params",
+    "input_signature",
+    "time_to_first_token_s",
+    "time_per_output_token_s",
 )
 
 

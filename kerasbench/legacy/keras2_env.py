@@ -129,5 +129,5 @@ def optimizer(keras, name, learning_rate=0.0):
         made = cls(learning_rate=rate, **extra)
     except TypeError:
         made = cls(lr=rate, **extra)
-    args = ", ".join("{}={}".format(k, v) for k, v in [("learning_rate", rate), *extra.items()])
-    return made, "{}({})".format(class_name, args)
+    args = ", ".join(f"{k}={v}" for k, v in [("learning_rate", rate), *extra.items()])
+    return made, f"{class_name}({args})"

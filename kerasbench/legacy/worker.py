@@ -62,6 +62,12 @@ RECORD_KEYS = (
     "peak_tflops",
     "input_wait_fraction",
     "skipped_files",
+    "model_sha256",
+    "params",
+    "input_signature",
+    "time_to_first_token_s",
+    "time_per_output_token_s",
+    "trainable_params",
 )
 # Upper bound on distinct in-memory batches; longer runs cycle through them.
 MAX_ARRAY_BYTES = 1 << 30

@@ -111,15 +111,16 @@ def seed_markdown(results: Sequence[Result]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown(results: Sequence[Result]) -> str:
+def markdown(results: Sequence[Result], ms_per_step: bool = False) -> str:
     """The comparison grid (backends side by side, fastest bold), then the seed-shaped table."""
     if not results:
         return ""
-    return grid_markdown(results) + "\n" + seed_markdown(results)
+    return grid_markdown(results, ms_per_step) + "\n" + seed_markdown(results)
 
 
-def grid_markdown(results: Sequence[Result]) -> str:
-    """The comparison table as GitHub Markdown; the fastest cell is bold."""
+def grid_markdown(results: Sequence[Result], ms_per_step: bool = False) -> str:
+    """The comparison table as GitHub Markdown; the fastest cell is bold (``ms_per_step``:
+    with each cell's median step time)."""
     view = build_view(results)
     lines = [
         md_row([*view.headers, *view.backends]),
@@ -133,7 +134,7 @@ def grid_markdown(results: Sequence[Result]) -> str:
         cells = []
         for backend in view.backends:
             r = row.cells.get(backend)
-            text = md_escape(cell_text(r)) if r else ""
+            text = md_escape(cell_text(r, ms_per_step)) if r else ""
             cells.append(f"**{text}**" if r and backend == row.fastest else text)
         lines.append("| " + " | ".join([*(md_escape(c) for c in row.config), *cells]) + " |")
     lines.append("")

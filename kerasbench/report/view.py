@@ -68,6 +68,21 @@ FIELDS = (
         "image_size", "size", _size, lambda r: f"{r.image_size}px" if r.image_size else "no image"
     ),
     Field("seq_len", "seq", lambda r: str(r.seq_len or "-"), lambda r: f"seq {r.seq_len}"),
+    Field("optimizer", "optimizer", lambda r: r.optimizer or "-", lambda r: r.optimizer or ""),
+    Field(
+        "learning_rate",
+        "lr",
+        lambda r: f"{r.learning_rate:g}" if r.learning_rate else "-",
+        lambda r: f"lr {r.learning_rate:g}" if r.learning_rate else "default lr",
+    ),
+    Field("lora_rank", "lora", lambda r: str(r.lora_rank or "-"), lambda r: f"LoRA {r.lora_rank}"),
+    # two user models under one name are two rows, told apart by their hash
+    Field(
+        "model_sha256",
+        "sha256",
+        lambda r: (r.model_sha256 or "-")[:10],
+        lambda r: f"sha256 {(r.model_sha256 or '-')[:10]}",
+    ),
     Field(
         "label", "label", _plain("label"), lambda r: f"label {r.label}" if r.label else "no label"
     ),
@@ -116,17 +131,26 @@ def windows_of(result: Result) -> int:
     return result.n_windows if result.n_windows is not None else len(result.window_times_s)
 
 
-def cell_text(result: Result) -> str:
-    """ "812.3 ±1.5%" for a measured point, "2.87 (2 windows)" without a CI, else its status."""
+def cell_text(result: Result, ms_per_step: bool = False) -> str:
+    """ "812.3 ±1.5%" for a measured point, "2.87 (2 windows)" without a CI, else its status;
+    ``ms_per_step`` adds the median step time (keras.io's unit), and a generate point
+    always shows its time to first token and per output token."""
     if result.status != "ok" or result.samples_per_sec is None:
         return result.status
     text = speed_number(result.samples_per_sec)
     ci = shown_ci(result)
     if ci is not None:
         half = (ci[1] - ci[0]) / 2 / result.samples_per_sec * 100
-        return f"{text} ±{half:.1f}%"
-    n = windows_of(result)
-    return f"{text} ({n} window{'s' if n != 1 else ''})"
+        text = f"{text} ±{half:.1f}%"
+    else:
+        n = windows_of(result)
+        text = f"{text} ({n} window{'s' if n != 1 else ''})"
+    if ms_per_step and result.step_time_ms is not None:
+        text += f" | {result.step_time_ms:.4g} ms/step"
+    if result.time_to_first_token_s is not None and result.time_per_output_token_s is not None:
+        ttft, tpot = result.time_to_first_token_s * 1e3, result.time_per_output_token_s * 1e3
+        text += f" | TTFT {ttft:.3g} ms, TPOT {tpot:.3g} ms"
+    return text
 
 
 SMOKE_NOTE = (

@@ -103,7 +103,7 @@ def finish(
         "jit_compile_resolved": engines.resolved_jit(model),
         "dtype_policy": keras.mixed_precision.global_policy().name,
         "image_data_format": keras.config.image_data_format(),
-        "optimizer": engines.OPTIMIZER,
+        "optimizer": _optimizer(model),
         "loss": data.info.loss_name,
         "distinct_batches": data.n_distinct,
         "import_s": round(clocks["imported"] - clocks["import_started"], 3),
@@ -134,8 +134,26 @@ def finish(
         skipped_files=fed.skipped_files if fed else None,
         items_per_step=measured.items_per_step or spec.batch_size,
         throughput_unit=measured.throughput_unit,
+        **_identity(model, measured.record),
         **work,
     )
+
+
+def _identity(model: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """The engine's extra record fields, with the parameter count of any model."""
+    record = dict(record)
+    if model is not None and "params" not in record:
+        try:
+            record["params"] = int(model.count_params())
+        except Exception:  # an unbuilt model has no count; the record says None
+            pass
+    return record
+
+
+def _optimizer(model: Any) -> str | None:
+    """The compiled model's optimizer as recorded (None: not compiled, e.g. predict only)."""
+    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    return engines.describe_optimizer(optimizer) if optimizer is not None else None
 
 
 def count_work(model: Any, sample: Any | None, spec: Spec, prepared: Prepared) -> dict[str, Any]:

@@ -58,6 +58,13 @@ class RawMeasurement:
     peak_tflops: float | None = None  # measured matmul peak of the device
     input_wait_fraction: float | None = None  # share of timed windows awaiting data
     skipped_files: int | None = None  # unreadable dataset files left out
+    # your own model and Keras Hub (issue 15)
+    model_sha256: str | None = None  # a user's model: its .keras file or builder source
+    params: int | None = None  # the model's parameter count
+    input_signature: str | None = None  # "name:AxB:dtype, ...", the model's inputs
+    time_to_first_token_s: float | None = None  # generate: prefill + one token (median)
+    time_per_output_token_s: float | None = None  # generate: each further token (median)
+    trainable_params: int | None = None  # LoRA: the adapters' parameters
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -142,6 +149,12 @@ def _validate(record: RawMeasurement) -> None:
             raise ProtocolError(f"worker record: losses[{i}] must be a number, got {loss!r}")
     for key in ("time_to_first_step_s", "first_step_s", "input_wait_fraction"):
         _check_number(key, getattr(record, key))
+    for key in ("time_to_first_token_s", "time_per_output_token_s"):
+        _check_number(key, getattr(record, key))
+    for key in ("params", "trainable_params"):
+        _check_number(key, getattr(record, key), integer=True)
+    for key in ("model_sha256", "input_signature"):
+        _check_str(key, getattr(record, key))
     for key in ("forward_flops_per_sample", "peak_tflops"):
         _check_number(key, getattr(record, key), positive=True)
     for key in ("peak_host_memory_bytes", "peak_device_memory_bytes", "skipped_files"):
@@ -159,6 +172,11 @@ def _validate(record: RawMeasurement) -> None:
 
 
 # --- failures -------------------------------------------------------------------------
+
+
+class SkipPoint(Exception):
+    """Raised in a worker when the point cannot run for a stated reason: ``skipped``."""
+
 
 # Error text that means "this backend cannot run this combination", not "a bug".
 UNSUPPORTED_PATTERNS = (
@@ -189,7 +207,7 @@ def failure(exc: BaseException | str) -> RawMeasurement:
     """The record of a point that raised ``exc`` (or failed for the reason given)."""
     if isinstance(exc, str):
         return RawMeasurement("failed", error=exc[:500], python_version=platform.python_version())
-    skip = unsupported_error(exc)
+    skip = str(exc).splitlines()[0][:500] if isinstance(exc, SkipPoint) else unsupported_error(exc)
     return RawMeasurement(
         "skipped" if skip else "failed",
         error=skip or f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
