@@ -20,6 +20,7 @@ from kerasbench.orchestrate.placement import placement_from_env
 from kerasbench.spec import SPEC_KEYS, Spec, SpecError, Suite, load_suite
 
 DEFAULT_SUITE = "quick"
+TRAINING = ("fit", "train_on_batch")  # modes whose work includes the optimizer
 # Where a multi-host run finds its shared rendezvous secret (kerasbench/worker/rendezvous.py).
 SECRET_VARS = ("KERASBENCH_RENDEZVOUS_SECRET", "KERASBENCH_RENDEZVOUS_SECRET_FILE")
 
@@ -209,5 +210,7 @@ def describe(spec: Spec, verdict: feasibility.Verdict | None = None) -> str:
         f"warmup={spec.warmup} {spec.precision} {spec.data_format} devices={spec.devices}"
         + (f" host={spec.host_rank}/{spec.num_hosts}" if spec.num_hosts > 1 else "")
         + (f" seq_len={spec.seq_len}" if spec.seq_len else "")
+        + (f" optimizer={spec.optimizer}" if spec.optimizer and spec.mode in TRAINING else "")
+        + (f" lora_rank={spec.lora_rank}" if spec.lora_rank else "")
     )
     return f"{line}  -> {verdict.describe()}" if verdict is not None else line

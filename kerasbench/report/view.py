@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from kerasbench.backends import BACKENDS
 from kerasbench.report.labels import common_unit, safe_text, speed_number, total_devices, unit
 from kerasbench.report.pool import pool_repeats, spread_notes
-from kerasbench.result import Result
+from kerasbench.result import TRAINING_MODES, Result
 from kerasbench.stats import MIN_CI_WINDOWS
 
 
@@ -42,6 +42,8 @@ class Field:
     header: str
     text: Callable[[Result], str]
     words: Callable[[Result], str]  # how a chart label says it
+    # the results whose value matters: only they decide whether the column is shown
+    applies: Callable[[Result], bool] = lambda r: True
 
 
 def _plain(name: str) -> Callable[[Result], str]:
@@ -68,12 +70,19 @@ FIELDS = (
         "image_size", "size", _size, lambda r: f"{r.image_size}px" if r.image_size else "no image"
     ),
     Field("seq_len", "seq", lambda r: str(r.seq_len or "-"), lambda r: f"seq {r.seq_len}"),
-    Field("optimizer", "optimizer", lambda r: r.optimizer or "-", lambda r: r.optimizer or ""),
+    Field(
+        "optimizer",
+        "optimizer",
+        lambda r: r.optimizer or "-",
+        lambda r: r.optimizer or "",
+        lambda r: r.mode in TRAINING_MODES,
+    ),
     Field(
         "learning_rate",
         "lr",
         lambda r: f"{r.learning_rate:g}" if r.learning_rate else "-",
         lambda r: f"lr {r.learning_rate:g}" if r.learning_rate else "default lr",
+        lambda r: r.mode in TRAINING_MODES,
     ),
     Field("lora_rank", "lora", lambda r: str(r.lora_rank or "-"), lambda r: f"LoRA {r.lora_rank}"),
     # two user models under one name are two rows, told apart by their hash
@@ -82,6 +91,7 @@ FIELDS = (
         "sha256",
         lambda r: (r.model_sha256 or "-")[:10],
         lambda r: f"sha256 {(r.model_sha256 or '-')[:10]}",
+        lambda r: r.model_sha256 is not None,
     ),
     Field(
         "label", "label", _plain("label"), lambda r: f"label {r.label}" if r.label else "no label"
@@ -101,7 +111,11 @@ def varying(
     results: Sequence[Result], fields: Sequence[Field], always: Sequence[str]
 ) -> list[Field]:
     """The fields among ``fields`` whose text differs among ``results``, plus ``always``."""
-    return [f for f in fields if f.name in always or len({f.text(r) for r in results}) > 1]
+    return [
+        f
+        for f in fields
+        if f.name in always or len({f.text(r) for r in results if f.applies(r)}) > 1
+    ]
 
 
 def words(result: Result, fields: Sequence[Field]) -> str:

@@ -21,7 +21,7 @@ def split_ref(ref: str) -> tuple[str, str]:
     """``"my_models.py:build"`` -> ``("my_models.py", "build")``; same for ``pkg.mod:build``."""
     target, sep, func = ref.rpartition(":")
     if not sep or not target or not func.isidentifier():
-        raise UserModelError(f"--model {ref!r}: expected FILE.py:FUNCTION or MODULE:FUNCTION")
+        raise UserModelError(f"--model-path {ref!r}: expected FILE.py:FUNCTION or MODULE:FUNCTION")
     return target, func
 
 
@@ -38,31 +38,31 @@ def resolve_function(ref: str, base_dir: str | Path | None = None) -> tuple[Call
         try:
             module = importlib.import_module(target)
         except ModuleNotFoundError as error:
-            raise UserModelError(f"--model {ref!r}: no module {error.name!r}") from None
+            raise UserModelError(f"--model-path {ref!r}: no module {error.name!r}") from None
         except Exception as error:
-            message = f"--model {ref!r}: importing {target} failed: {error!r}"
+            message = f"--model-path {ref!r}: importing {target} failed: {error!r}"
             raise UserModelError(message) from error
     func = getattr(module, func_name, None)
     if not callable(func):
-        raise UserModelError(f"--model {ref!r}: {target} has no function {func_name!r}")
+        raise UserModelError(f"--model-path {ref!r}: {target} has no function {func_name!r}")
     source = Path(inspect.getsourcefile(func) or getattr(module, "__file__", "") or target)
     return func, source
 
 
 def _import_file(path: Path, ref: str) -> Any:
     if not path.is_file():
-        raise UserModelError(f"--model {ref!r}: no such file {path}")
+        raise UserModelError(f"--model-path {ref!r}: no such file {path}")
     name = f"kerasbench_user_{path.stem}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
-        raise UserModelError(f"--model {ref!r}: {path} is not an importable Python file")
+        raise UserModelError(f"--model-path {ref!r}: {path} is not an importable Python file")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)
     except Exception as error:
         del sys.modules[name]
-        raise UserModelError(f"--model {ref!r}: importing {path} failed: {error!r}") from error
+        raise UserModelError(f"--model-path {ref!r}: importing {path} failed: {error!r}") from error
     return module
 
 
@@ -93,5 +93,6 @@ def from_function(
     import keras
 
     if not isinstance(model, keras.Model):
-        raise UserModelError(f"--model {ref!r}: returned {type(model).__name__}, not a keras.Model")
+        returned = type(model).__name__
+        raise UserModelError(f"--model-path {ref!r}: returned {returned}, not a keras.Model")
     return model

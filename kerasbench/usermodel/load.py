@@ -38,34 +38,36 @@ def load_model(
     custom = import_custom_objects(custom_objects_file) if custom_objects_file else {}
     problem = unsafe_reason(config, custom)
     if problem and not trust_code:
-        raise UserModelError(f"--model {path}: {problem}")
+        raise UserModelError(f"--model-path {path}: {problem}")
     import keras
 
     try:
         return keras.saving.load_model(path, custom_objects=custom, safe_mode=not trust_code)
     except Exception as error:  # Keras raises many types; the user needs the first line
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise UserModelError(f"--model {path}: Keras could not load it: {first}") from error
+        raise UserModelError(f"--model-path {path}: Keras could not load it: {first}") from error
 
 
 def read_config(path: Path) -> dict[str, Any]:
     """The architecture (``config.json``) of the ``.keras`` file ``path``; nothing deserialized."""
     if not path.is_file():
-        raise UserModelError(f"--model {path}: no such file")
+        raise UserModelError(f"--model-path {path}: no such file")
     if not zipfile.is_zipfile(path):
-        raise UserModelError(f"--model {path}: not a zip file (a .keras model is a zip archive)")
+        raise UserModelError(f"--model-path {path}: not a zip file (a .keras model is a zip)")
     with zipfile.ZipFile(path) as archive:
         names = set(archive.namelist())
         if not {"config.json", "metadata.json"} <= names:
             raise UserModelError(
-                f"--model {path}: a zip but not a Keras model (no config.json and metadata.json)"
+                f"--model-path {path}: a zip but not a Keras model "
+                "(no config.json and metadata.json)"
             )
         try:
             config = json.loads(archive.read("config.json"))
         except ValueError as error:
-            raise UserModelError(f"--model {path}: config.json is not JSON ({error})") from None
+            message = f"--model-path {path}: config.json is not JSON ({error})"
+            raise UserModelError(message) from None
     if not isinstance(config, dict) or "class_name" not in config:
-        raise UserModelError(f"--model {path}: config.json does not describe a Keras object")
+        raise UserModelError(f"--model-path {path}: config.json does not describe a Keras object")
     return config
 
 

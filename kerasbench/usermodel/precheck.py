@@ -34,13 +34,13 @@ def check_model(
             raise UserModelError(f"--model-args: {path} is a saved model; it takes no arguments")
         problem = unsafe_reason(read_config(Path(path)), custom)
         if problem and not trust_code:
-            raise UserModelError(f"--model {path}: {problem}")
+            raise UserModelError(f"--model-path {path}: {problem}")
         return
     target, func = split_ref(path)
     source = Path(target) if target.endswith(".py") else _module_file(target, path)
-    params = _defined_names(source, f"--model {path!r}").get(func)
+    params = _defined_names(source, f"--model-path {path!r}").get(func)
     if params is None:
-        raise UserModelError(f"--model {path!r}: {target} has no function {func!r}")
+        raise UserModelError(f"--model-path {path!r}: {target} has no function {func!r}")
     if "**" not in params:
         for key in args:
             if key not in params:
@@ -71,7 +71,7 @@ def _module_file(module: str, ref: str) -> Path:
     except (ImportError, ValueError):
         found = None
     if found is None or not found.origin or not found.origin.endswith(".py"):
-        raise UserModelError(f"--model {ref!r}: no module {module!r}")
+        raise UserModelError(f"--model-path {ref!r}: no module {module!r}")
     return Path(found.origin)
 
 

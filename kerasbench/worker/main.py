@@ -97,7 +97,7 @@ def finish(
     peak_device = memory.peak_device_memory_bytes(spec.backend)
     work: dict[str, Any] = {"settings": {}}
     if writes_result():  # a torchrun rank whose record nobody reads skips the work count
-        sample = None if data.x is None else data.x[:1]
+        sample = None if data.x is None else measure.take(data.x, 0, 1)
         work = count_work(model, sample, spec, prepared)
     settings = {
         "jit_compile_resolved": engines.resolved_jit(model),
@@ -171,7 +171,7 @@ def count_work(model: Any, sample: Any | None, spec: Spec, prepared: Prepared) -
             spec_in = model.inputs[0]
             sample = np.zeros((1, *spec_in.shape[1:]), dtype=str(spec_in.dtype))
         counted = flops.count_forward(model, sample)
-        if counted.flops:
+        if counted.flops and not counted.uncounted:  # a partial count would be a wrong number
             work["forward_flops_per_sample"] = float(counted.flops)
         work["flops_uncounted"] = tuple(counted.uncounted)
     except Exception as exc:

@@ -39,7 +39,7 @@ class SingleDeviceEngine(Engine):
         if inputs.uses_pipeline(spec):  # a real dataset, a loader, or input_only
             fed = inputs.open_input(info, spec)
             return PointData(fed.info, n_distinct, fed=fed)  # a text file brings its vocabulary
-        if info.make_inputs is not None and spec.mode != "generate":
+        if info.make_inputs is not None:
             rng = np.random.default_rng(spec.seed)
             n = n_distinct * spec.batch_size
             x = info.make_inputs(info, spec, n, rng)
