@@ -191,3 +191,20 @@ def test_a_python_built_model_runs_with_its_arguments(tmp_path: Path, kerasbench
     assert r["optimizer"] == "momentum"
     assert r["settings"]["optimizer"] == "SGD(learning_rate=0.01, momentum=0.9)"
     assert json.dumps(r["settings"]["model_origin"]).endswith(':build"')
+
+
+def test_two_models_under_one_name_are_not_compared() -> None:
+    from kerasbench.report.verdicts import compare
+    from kerasbench.report.view import build_view
+    from tests.factories import make_result
+
+    def mine(sha: str, speed: float) -> object:
+        raw = {"model_sha256": sha, "params": 21, "input_signature": "x:6:float32"}
+        return make_result(speed, model="user:mine", model_path="mine.keras", raw=raw)
+
+    old, new = mine("a" * 64, 100.0), mine("b" * 64, 200.0)
+    assert (old.model_sha256, new.params, new.input_signature) == ("a" * 64, 21, "x:6:float32")
+    comparison = compare([old], [new])
+    assert comparison.points == [] and comparison.only_base == [old]
+    view = build_view([old, new])
+    assert "sha256" in view.headers and len(view.rows) == 2
