@@ -76,7 +76,7 @@ from pathlib import Path
 from kerasbench.usermodel import UserModelError
 from kerasbench.usermodel.load import load_model
 from kerasbench.usermodel.function import from_function
-from kerasbench.usermodel.inputs import synthesize_inputs, synthesize_targets
+from kerasbench.usermodel.signature import synthesize_inputs, synthesize_targets
 from kerasbench.usermodel.training import compile_for_training
 from kerasbench.usermodel.identity import file_sha256, model_identity
 out, train = Path(sys.argv[1]), sys.argv[2] == "train"

@@ -6,7 +6,7 @@ command line uses to reject bad input before any worker starts.
 
 - ``load.load_model`` loads a ``.keras`` file safely (code only with ``trust_code``).
 - ``function.from_function`` builds one with the user's ``module:function``.
-- ``inputs`` synthesises seeded inputs and targets from the model's own signature.
+- ``signature`` synthesises seeded inputs and targets from the model's own signature.
 - ``training.compile_for_training`` picks the saved or given loss and optimizer.
 - ``identity`` says which model ran: its sha256, parameter count and input signature.
 """

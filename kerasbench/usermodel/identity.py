@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kerasbench.usermodel.inputs import input_signature
+from kerasbench.usermodel.signature import input_signature
 
 _CHUNK = 1 << 20
 

@@ -3,7 +3,7 @@
 ``--model-path`` names a ``.keras`` file (loaded with safe_mode unless
 ``--trust-model-code``) or a ``FILE.py:FUNCTION`` / ``MODULE:FUNCTION`` builder (the
 user's trusted code). Inputs and targets come from the model's own signature
-(``kerasbench.usermodel.inputs``); training uses its saved loss and optimizer unless
+(``kerasbench.usermodel.signature``); training uses its saved loss and optimizer unless
 ``--optimizer`` (or a missing loss, ``--loss``) says otherwise, and a model that has no
 loss at all makes its training points ``skipped`` (``NoTraining``).
 """
@@ -82,7 +82,7 @@ def _compile(model: Any, spec: Spec) -> dict[str, Any]:
 
 def arrays(model: Any, spec: Spec, n_rows: int) -> tuple[Any, Any]:
     """``n_rows`` seeded input rows for ``model`` and, for a training mode, their targets."""
-    from kerasbench.usermodel.inputs import synthesize_inputs, synthesize_targets
+    from kerasbench.usermodel.signature import synthesize_inputs, synthesize_targets
 
     shapes = parse_input_shapes(split_list(spec.input_shapes))
     x = synthesize_inputs(model, n_rows, shapes, spec.seed)
