@@ -59,7 +59,7 @@ def build(spec: Spec) -> UserModel:
         "params": ident["params"],
         "input_signature": describe_signature(ident["inputs"]),
     }
-    settings: dict[str, Any] = {"model_origin": path}
+    settings: dict[str, Any] = {"model_origin": path, "loss": None}  # predict: no loss
     if spec.mode in TRAINING_MODES:
         settings.update(_compile(model, spec))
     return UserModel(model, record, settings)
