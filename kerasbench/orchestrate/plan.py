@@ -121,11 +121,21 @@ def plan(request: Request, gpus: int, env: Mapping[str, str] | None = None) -> P
     env = os.environ if env is None else env
     check_request(request)
     overrides = dict(request.overrides)
-    suite = _user_suite(request) or load_suite(request.suite or DEFAULT_SUITE)
-    if request.models is not None:
-        suite = suite.select("model", list(request.models))
-    if request.modes is not None:
-        suite = suite.select("mode", list(request.modes))
+    suite = _user_suite(request)
+    if suite is not None:  # every block runs the user's model: --modes sets the modes
+        if request.models is not None:
+            raise SpecError("--models and --model-path: name the zoo's models or yours")
+        if request.modes is not None:
+            modes = list(request.modes)
+            suite = dataclasses.replace(
+                suite, blocks=tuple({**b, "mode": modes} for b in suite.blocks)
+            )
+    else:
+        suite = load_suite(request.suite or DEFAULT_SUITE)
+        if request.models is not None:
+            suite = suite.select("model", list(request.models))
+        if request.modes is not None:
+            suite = suite.select("mode", list(request.modes))
     if "steps" in overrides and "target_ci" not in overrides:
         overrides["target_ci"] = 0.0  # --steps alone asks for exactly that many steps
     if "num_hosts" not in overrides:  # torchrun's and SLURM's variables, where set
