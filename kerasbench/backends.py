@@ -14,7 +14,7 @@ import importlib.util
 from dataclasses import dataclass
 from importlib import metadata
 
-ALL_PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+ALL_PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "bfloat16")
 
 
 # What a native baseline measures: Keras' own training and inference modes.

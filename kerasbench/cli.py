@@ -45,9 +45,19 @@ def bad_input_errors() -> tuple[type[BaseException], ...]:
     from kerasbench.report.exports import CompareError
     from kerasbench.spec import SpecError
     from kerasbench.store import StoreError
+    from kerasbench.usermodel import UserModelError
 
     # OSError: a path the user gave that cannot be read or written.
-    return (UsageError, SpecError, StoreError, DataError, CompareError, EnvError, OSError)
+    return (
+        UsageError,
+        SpecError,
+        StoreError,
+        DataError,
+        CompareError,
+        EnvError,
+        UserModelError,
+        OSError,
+    )
 
 
 def _one_line(exc: BaseException) -> str:

@@ -22,7 +22,7 @@ from functools import cache
 
 from kerasbench import backends
 from kerasbench.backends import BACKENDS, BackendInfo
-from kerasbench.models import MODELS, ModelInfo
+from kerasbench.models import MODELS, ModelInfo, get_model
 from kerasbench.spec import Spec
 from kerasbench.spec_serving import SERVING_MODES
 
@@ -131,6 +131,10 @@ def legacy_worker(p: Point) -> str | None:
         )
     if p.spec.mode not in WORKER_MODES:
         return f"the legacy worker runs modes {', '.join(WORKER_MODES)}, not {p.spec.mode}"
+    from kerasbench.legacy.keras2_env import OPTIMIZERS
+
+    if p.spec.optimizer and p.spec.optimizer not in OPTIMIZERS:
+        return f"Keras 2 has no optimizer {p.spec.optimizer}; it has {', '.join(OPTIMIZERS)}"
     return None
 
 
@@ -323,6 +327,43 @@ def torchvision_imports(p: Point) -> str | None:
     return f"{p.spec.backend} {p.spec.model} needs torchvision: {error}" if error else None
 
 
+# Modes a user's model runs (kerasbench.worker.usermodels), and the modes that train.
+USER_MODEL_MODES = ("fit", "train_on_batch", "predict")
+TRAINING_MODES = ("fit", "train_on_batch")
+
+
+def model_modes(p: Point) -> str | None:
+    """Modes a model declares it cannot run (``ModelInfo.skip_modes``), with its reason."""
+    return p.model.skip_modes.get(p.spec.mode)
+
+
+def model_inputs(p: Point) -> str | None:
+    """A user's model and a Keras Hub task take inputs made for them, on one device."""
+    s, m = p.spec, p.model
+    if not m.user and m.make_inputs is None:
+        return None
+    who = "your own model" if m.user else f"Keras Hub model {s.model}"
+    if m.user and s.mode not in USER_MODEL_MODES:
+        return f"{who} runs modes {', '.join(USER_MODEL_MODES)}, not {s.mode}"
+    if s.dataset != "synthetic" or s.input != "arrays":
+        return f"{who} takes synthetic inputs made for it (dataset synthetic, input arrays)"
+    if p.data_parallel:
+        return f"{who} runs on one device here (devices 1, num_hosts 1)"
+    return None
+
+
+def lora(p: Point) -> str | None:
+    """LoRA fine-tuning: a Keras Hub backbone's ``enable_lora``, in a training mode."""
+    s, m = p.spec, p.model
+    if not s.lora_rank:
+        return None
+    if m.make_inputs is None:
+        return f"lora_rank needs a Keras Hub model (its backbone's enable_lora); {s.model} is not"
+    if s.mode not in TRAINING_MODES:
+        return f"lora_rank fine-tunes: modes {', '.join(TRAINING_MODES)}, not {s.mode}"
+    return None
+
+
 # The rule book, in order: the first rule that objects names the skip.
 RULES: tuple[tuple[str, Callable[[Point], str | None]], ...] = (
     ("installed", installed),
@@ -333,6 +374,9 @@ RULES: tuple[tuple[str, Callable[[Point], str | None]], ...] = (
     ("runtime-installed", runtime_installed),
     ("dataset-fits-model", dataset_fits_model),
     ("legacy-worker", legacy_worker),
+    ("model-modes", model_modes),
+    ("model-inputs", model_inputs),
+    ("lora", lora),
     ("backend-axes", backend_axes),
     ("native-input", native_input),
     ("data-parallel-engine", data_parallel_engine),
@@ -344,7 +388,7 @@ RULES: tuple[tuple[str, Callable[[Point], str | None]], ...] = (
 
 def check(spec: Spec, host: Host) -> Verdict:
     """The verdict of the rule book on ``spec`` running on ``host``."""
-    point = Point(spec, BACKENDS[spec.backend], MODELS[spec.model], host)
+    point = Point(spec, BACKENDS[spec.backend], get_model(spec.model), host)
     for name, rule in RULES:
         reason = rule(point)
         if reason:

@@ -37,6 +37,12 @@ POINT_KEY_FIELDS = (
     "image_size",
     "seq_len",
     "env",
+    "optimizer",
+    "learning_rate",
+    "lora_rank",
+    "prompt_len",
+    "new_tokens",
+    "model_sha256",  # two user models under one name are two configurations
 )
 # Serving points (modes latency and server) are also told apart by these; other modes'
 # keys stay as they were, so that their history continues.
@@ -71,6 +77,8 @@ SERVING_RAW = (
     "floor_flags",
 )
 _TUPLES = ("p50_ci_ms", "p90_ci_ms", "p99_ci_ms")
+# Modes whose work includes the optimizer's update (its identity matters only there).
+TRAINING_MODES = ("fit", "train_on_batch")
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,18 @@ class Result:
     floor_p50_ms: float | None = None
     floor_max_qps: float | None = None
     floor_flags: tuple[str, ...] = ()
+    # your own model and Keras Hub (issue 15)
+    optimizer: str = ""  # training modes: sgd, momentum, ...; "" = not training / the model's
+    learning_rate: float = 0.0  # 0: Keras' default for the optimizer (settings say which)
+    lora_rank: int = 0  # LoRA fine-tuning of a Keras Hub LLM (0: full training)
+    prompt_len: int = 0  # generate: as asked (0: the default; settings say which)
+    new_tokens: int = 0
+    model_sha256: str | None = None  # a user's model: its .keras file or builder source
+    params: int | None = None
+    trainable_params: int | None = None  # LoRA: the adapters' parameters
+    input_signature: str | None = None  # "name:AxB:dtype, ...": a user's model's inputs
+    time_to_first_token_s: float | None = None  # generate: prefill + one token (median)
+    time_per_output_token_s: float | None = None  # generate: each further token (median)
     # how and where
     device_kind: str | None = None
     device_name: str | None = None
@@ -232,6 +252,8 @@ class Result:
         values["losses"] = tuple(values.get("losses") or ())
         values["flops_uncounted"] = tuple(values.get("flops_uncounted") or ())
         values["floor_flags"] = tuple(values.get("floor_flags") or ())
+        if "optimizer" not in values:  # before issue 15 every training point ran plain SGD
+            values["optimizer"] = "sgd" if values.get("mode") in TRAINING_MODES else ""
         return cls(**values)
 
     @classmethod
@@ -264,6 +286,11 @@ class Result:
             window_steps=spec.window_steps,
             **serving,
             compile=spec.compile,
+            optimizer=spec.optimizer if spec.mode in TRAINING_MODES else "",
+            learning_rate=spec.learning_rate if spec.mode in TRAINING_MODES else 0.0,
+            lora_rank=spec.lora_rank,
+            prompt_len=spec.prompt_len,
+            new_tokens=spec.new_tokens,
             **extra,
         )
 
@@ -306,6 +333,12 @@ RAW_COPIED = (
     "python_version",
     "input_wait_fraction",
     "skipped_files",
+    "model_sha256",
+    "params",
+    "trainable_params",
+    "input_signature",
+    "time_to_first_token_s",
+    "time_per_output_token_s",
 )
 
 

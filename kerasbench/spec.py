@@ -15,13 +15,14 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from kerasbench.backends import BACKENDS
-from kerasbench.models import MODELS
+from kerasbench.models import MODELS, OPTIMIZERS, get_model, is_user_model, user_label
 from kerasbench.spec_serving import SERVING_MODES, check_serving
 
 # input_only times the input pipeline alone (no model): samples/s a loader can feed.
 # generate: autoregressive decoding, causal LMs only.
 MODES = ("fit", "train_on_batch", "predict", "input_only", "generate", *SERVING_MODES)
-PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
+# bfloat16: weights and compute in bf16 (keras.io ran its LLMs so); mixed_*: float32 weights.
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16", "bfloat16")
 DATA_FORMATS = ("channels_last", "channels_first")
 JIT_COMPILE = ("auto", "on", "off")
 DATASETS = ("synthetic", "cifar10", "imagefolder", "text")
@@ -169,9 +170,29 @@ class Spec:
     compile: str = flag(
         "auto", "csv", "torch-native: auto (eager), eager, default, max-autotune (torch.compile)"
     )
+    # your own model and Keras Hub (issue 15; kerasbench.usermodel). ``model`` of a user's
+    # model is ``user:`` and a label made from ``model_path`` (models.user_label).
+    model_path: str = flag(
+        "",
+        "str",
+        "your own model: FILE.keras, FILE.py:FUNCTION or MODULE:FUNCTION (named user:STEM)",
+        metavar="PATH",
+    )
+    trust_model_code: bool = flag(
+        False, "switch", "load a .keras file that carries code (Lambda, custom objects)"
+    )
+    custom_objects: str = flag("", "str", "a .py file with the model's custom classes", "", "FILE")
+    model_args: str = flag("", "str", "keyword arguments of your function", "", "K=V,K=V")
+    input_shapes: str = flag("", "str", "shapes of inputs the model leaves unknown", "", "N=AxB,..")
+    loss: str = flag("", "str", "your model's loss when it was saved without one")
+    optimizer: str = flag("", "csv", "sgd, momentum, rmsprop, adam, adamw (default: the model's)")
+    learning_rate: float = flag(0.0, "float", "the optimizer's (default: Keras' for it)")
+    lora_rank: int = flag(0, "csv_int", "Keras Hub LLMs: fine-tune LoRA adapters of this rank")
+    prompt_len: int = flag(0, "int", "generate: prompt tokens (default: half of seq_len)")
+    new_tokens: int = flag(0, "int", "generate: tokens written per sequence (default: the rest)")
 
     def __post_init__(self) -> None:
-        check_choice("model", self.model, MODELS)
+        _check_user_model(self)
         check_choice("backend", self.backend, BACKENDS)
         check_choice("mode", self.mode, MODES)
         check_choice("precision", self.precision, PRECISIONS)
@@ -222,7 +243,7 @@ class Spec:
             raise SpecError(f"label: expected a string, got {self.label!r}")
         if not isinstance(self.env, str) or not (self.env == "" or ENV_NAME.fullmatch(self.env)):
             raise SpecError(f"env: {self.env!r} is not an environment name (letters, digits, ._-)")
-        if self.image_size and MODELS[self.model].input_kind != "image":
+        if self.image_size and get_model(self.model).input_kind != "image":
             raise SpecError(f"image_size: model {self.model!r} does not take images")
         _check_model_fit(self)
         check_serving(self, SpecError)
@@ -234,7 +255,7 @@ class Spec:
 
     def resolved(self) -> Spec:
         """The same point with model defaults filled in (what a worker runs)."""
-        info = MODELS[self.model]
+        info = get_model(self.model)
         default_size = info.default_image_size or 0
         if self.dataset == "imagefolder" and self.preprocess == "resize256" and default_size:
             default_size = 256  # the seed's plain 256x256 resize feeds 256x256 to the model
@@ -245,6 +266,7 @@ class Spec:
             window_steps=1 if serving else self.window_steps or max(1, self.steps // 10),
             image_size=self.image_size or default_size,
             seq_len=self.seq_len or (info.default_seq_len or 0),
+            optimizer=self.optimizer or ("" if info.user else info.optimizer),
         )
 
     @property
@@ -262,6 +284,8 @@ class Spec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "spec") -> Spec:
         """Build a Spec from plain data, rejecting unknown keys by name."""
+        if "model" not in data and data.get("model_path"):
+            data = {**data, "model": user_label(str(data["model_path"]))}
         unknown = sorted(set(data) - SPEC_KEYS)
         if unknown:
             raise SpecError(
@@ -289,7 +313,7 @@ def _check_model_fit(spec: Spec) -> None:
     Whether a mode or dataset suits the model is a question of the rule book
     (``kerasbench.feasibility``): such a point is planned and shown as skipped.
     """
-    info = MODELS[spec.model]
+    info = get_model(spec.model)
     if spec.image_size and spec.image_size < info.min_image_size:
         raise SpecError(
             f"image_size: {spec.image_size} is below {info.min_image_size}, "
@@ -297,3 +321,36 @@ def _check_model_fit(spec: Spec) -> None:
         )
     if spec.seq_len and not info.takes_sequences:
         raise SpecError(f"seq_len: model {spec.model!r} does not take sequences")
+
+
+def _check_user_model(spec: Spec) -> None:
+    """The model and the issue-15 fields: a zoo name, or ``user:`` with ``model_path``."""
+    from kerasbench.usermodel import UserModelError, parse_input_shapes, parse_model_args
+
+    if not is_user_model(spec.model):
+        check_choice("model", spec.model, MODELS)
+    for key in ("model_path", "custom_objects", "model_args", "input_shapes", "loss"):
+        if not isinstance(getattr(spec, key), str):
+            raise SpecError(f"{key}: expected a string, got {getattr(spec, key)!r}")
+    if is_user_model(spec.model) != bool(spec.model_path):
+        raise SpecError(
+            f"model_path: {spec.model!r} needs one (FILE.keras, FILE.py:FUNCTION or MODULE:"
+            "FUNCTION)"
+            if spec.model_path == ""
+            else f"model_path: names your own model; leave model out, not {spec.model!r}"
+        )
+    if not isinstance(spec.trust_model_code, bool):
+        raise SpecError(f"trust_model_code: expected true or false, got {spec.trust_model_code!r}")
+    try:
+        parse_model_args([a for a in spec.model_args.split(",") if a])
+        parse_input_shapes([a for a in spec.input_shapes.split(",") if a])
+    except UserModelError as exc:
+        raise SpecError(str(exc)) from None
+    if spec.optimizer:
+        check_choice("optimizer", spec.optimizer, OPTIMIZERS)
+    lr = spec.learning_rate
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not 0 <= lr < 1e3:
+        raise SpecError(f"learning_rate: expected a number in [0, 1000), got {lr!r}")
+    _int_range("lora_rank", spec.lora_rank, 0, 4096)
+    _int_range("prompt_len", spec.prompt_len, 0, 1 << 16)
+    _int_range("new_tokens", spec.new_tokens, 0, 1 << 16)

@@ -127,8 +127,33 @@ def _check_table(where: str, value: object) -> dict[str, Any]:
     return value
 
 
-def parse_suite(text: str, name: str) -> Suite:
-    """Parse suite TOML; ``name`` (the file) prefixes every error."""
+def _rebase(block: dict[str, Any], base: Path) -> dict[str, Any]:
+    """A block whose user-model files are relative to the suite file's folder ``base``."""
+    block = dict(block)
+    for key in ("model_path", "custom_objects"):
+        value = block.get(key)
+        values = value if isinstance(value, list) else [value]
+        if value and all(isinstance(v, str) for v in values):
+            rebased = [_rebased_path(v, base) for v in values]
+            block[key] = rebased if isinstance(value, list) else rebased[0]
+    return block
+
+
+def _rebased_path(value: str, base: Path) -> str:
+    """``m.keras`` or ``lib.py:fn`` under ``base``; a module reference stays as it is."""
+    if not value:
+        return value
+    target, sep, func = value.rpartition(":")
+    if sep and target.endswith(".py"):
+        return f"{base / target}:{func}" if not Path(target).is_absolute() else value
+    if sep and not value.endswith(".keras"):
+        return value  # package.module:function, imported from sys.path
+    return value if Path(value).is_absolute() else str(base / value)
+
+
+def parse_suite(text: str, name: str, base_dir: Path | None = None) -> Suite:
+    """Parse suite TOML; ``name`` (the file) prefixes every error; user-model paths are
+    relative to ``base_dir`` (the suite file's folder) when given."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -152,6 +177,8 @@ def parse_suite(text: str, name: str) -> Suite:
         {**defaults, **_check_table(f"{name}: matrix block {i + 1}", b)}
         for i, b in enumerate(matrix)
     )
+    if base_dir is not None:
+        blocks = tuple(_rebase(b, base_dir) for b in blocks)
     suite = Suite(name=name, description=description, blocks=blocks, defaults=defaults)
     # Validate every key and value now, with a placeholder backend where none is named,
     # so that a typo fails before anything runs.
@@ -183,10 +210,10 @@ def load_suite(name_or_path: str) -> Suite:
             raise SpecError(f"{name_or_path}: no such suite file")
         if size > MAX_SUITE_BYTES:
             raise SpecError(f"{name_or_path}: larger than {MAX_SUITE_BYTES} bytes; not a suite")
-        return parse_suite(text, str(path))
+        return parse_suite(text, str(path), path.resolve().parent)
     if name_or_path not in suite_names():
         raise SpecError(
             f"unknown suite {name_or_path!r}; valid: {', '.join(suite_names())} or a .toml path"
         )
     builtin = SUITES_DIR / f"{name_or_path}.toml"
-    return parse_suite(builtin.read_text(encoding="utf-8"), name_or_path)
+    return parse_suite(builtin.read_text(encoding="utf-8"), name_or_path, SUITES_DIR)

@@ -222,7 +222,7 @@ def test_resize256_feeds_the_seeds_256_pixel_images(tmp_path: Path) -> None:
 def test_text_file_brings_its_vocabulary(tmp_path: Path) -> None:
     text = tmp_path / "t.txt"
     text.write_text("the quick brown fox jumps over the lazy dog. " * 20, encoding="utf-8")
-    for name in ("lstm_text_tiny", "gpt_tiny"):
+    for name in ("lstm_text_tiny",):  # Keras Hub LLMs take synthetic inputs only
         info = get_model(name)
         spec = Spec(model=name, backend="jax", dataset="text", data_path=str(text)).resolved()
         opened = open_source(info, spec, samples_needed=8)

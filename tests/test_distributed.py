@@ -101,8 +101,8 @@ def test_skip_reasons_for_data_parallel_points() -> None:
     assert "no data-parallel engine" in str(
         point.skip_reason(spec(backend="openvino", mode="predict"), gpus=0)
     )
-    generate = spec(model="gpt_tiny", mode="generate")
-    assert "not generate" in str(point.skip_reason(generate, gpus=0))
+    generate = spec(model="hub_llama3_tiny", mode="generate")
+    assert "runs on one device here" in str(point.skip_reason(generate, gpus=0))
     assert "not dataset=cifar10" in str(
         point.skip_reason(spec(model="cifar10_cnn", dataset="cifar10", data_path="d"), gpus=0)
     )

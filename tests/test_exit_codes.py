@@ -73,7 +73,7 @@ VALUES = st.one_of(
     st.floats(allow_nan=True),
     st.booleans(),
     st.text(max_size=12),
-    st.sampled_from(["mnist_mlp", "jax", "fit", "gpt_tiny"]),
+    st.sampled_from(["mnist_mlp", "jax", "fit", "hub_llama3_tiny"]),
     st.lists(st.sampled_from(["mnist_mlp", "fit", 1, 0, "x"]), max_size=4),
 )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -95,3 +97,17 @@ def test_unknown_layers_with_weights_are_listed() -> None:
     counted = count_forward(model, np.zeros((1, 4), "float32"))
     assert counted.macs == 8
     assert counted.uncounted == ["scale (Scale)"]
+
+
+@pytest.mark.skipif(importlib.util.find_spec("keras_hub") is None, reason="keras_hub missing")
+def test_keras_hub_causal_lm_counts_attention_and_the_lm_head() -> None:
+    """hub_gemma_tiny: 2 layers, 32 tokens, hidden 64, 2 query heads of 32, vocab 256."""
+    info = get_model("hub_gemma_tiny")
+    model = info.build(None)
+    sample = info.make_inputs(info, None, 1, np.random.default_rng(0))
+    counted = count_forward(model, sample)
+    per_token_layer = 64 * 64 + 2 * 64 * 32 + 64 * 64 + 3 * 64 * 64  # q, k+v, o, gated FFN
+    attention = 2 * 32 * 32 * 2 * 32  # heads x T x T x (scores + values) x head_dim
+    expected = 2 * (32 * per_token_layer + attention) + 32 * 64 * 256  # + the LM head
+    assert counted.macs == expected
+    assert counted.uncounted == []

@@ -149,7 +149,7 @@ def test_a_file_named_like_a_builtin_suite_does_not_replace_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "quick").write_text(
-        "[[matrix]]\nmodel = 'gpt_small'\nnum_hosts = 2\ncoordinator = 'h:1'\n"
+        "[[matrix]]\nmodel = 'hub_llama3_tiny'\nnum_hosts = 2\ncoordinator = 'h:1'\n"
     )
     monkeypatch.chdir(tmp_path)
     assert {s.model for s in load_suite("quick").expand(default_backends=["jax"])} == {
@@ -158,4 +158,4 @@ def test_a_file_named_like_a_builtin_suite_does_not_replace_it(
     }
     (tmp_path / "mine.toml").write_text("[[matrix]]\nmodel = 'gru'\n")
     assert load_suite("mine.toml").expand(default_backends=["jax"])[0].model == "gru"
-    assert load_suite("./quick").blocks[0]["model"] == "gpt_small"  # a path when it says so
+    assert load_suite("./quick").blocks[0]["model"] == "hub_llama3_tiny"  # a path when it says so

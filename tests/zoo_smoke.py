@@ -34,39 +34,9 @@ def default_points(training: bool = True) -> list[tuple[str, str]]:
         modes = TRAIN_MODES if training else ("predict",)
         if training and MODELS[name].causal_lm:
             modes = (*modes, "generate")
-        points += [(name, mode) for mode in modes]
+        skip = MODELS[name].skip_modes  # SAM is inference only
+        points += [(name, mode) for mode in modes if mode not in skip]
     return points
-
-
-def generate_compiles(tokens: int = 4) -> list[int]:
-    """JAX backend compilations after each of ``tokens`` greedy steps of gpt_tiny.
-
-    A per-token step that retraced would compile again at every new position.
-    """
-    import jax
-    import numpy as np
-
-    from kerasbench.models.gpt_small import generation_model
-
-    compiles = []
-
-    def listen(event: str, duration: float, **kwargs: object) -> None:
-        if event == "/jax/core/compile/backend_compile_duration":
-            compiles.append(1)
-
-    # A persistent-cache hit compiles nothing, so it would hide a retrace: count real compiles.
-    jax.config.update("jax_enable_compilation_cache", False)
-    jax.monitoring.register_event_duration_secs_listener(listen)
-    info = MODELS["gpt_tiny"]
-    spec = Spec(model="gpt_tiny", backend="jax", mode="generate", batch_size=2).resolved()
-    generator = generation_model(info.build(spec))
-    generator.compile(jit_compile="auto")
-    buffer = np.zeros((2, info.seq_len(spec)), dtype=np.int32)
-    counts = []
-    for p in range(tokens):
-        buffer[:, p + 1] = generator.predict_on_batch([buffer, np.full((2,), p, np.int32)])
-        counts.append(len(compiles))
-    return counts
 
 
 def main(argv: list[str]) -> int:
@@ -102,8 +72,6 @@ def main(argv: list[str]) -> int:
         }
         print("ZOO " + json.dumps(line), flush=True)
         keras.backend.clear_session()  # free the model before the next one
-    if backend == "jax" and not argv:
-        print("ZOO_COMPILES " + json.dumps(generate_compiles()), flush=True)
     return 1 if failed else 0
 
 

@@ -77,14 +77,15 @@ def print_overhead(out: Any, results: list[Any]) -> None:
         out.print(render_overhead_table(rows))
 
 
-def print_results(results: list[Any], fmt: str) -> None:
-    """Results as a table (with its notes), Markdown, JSON or CSV on stdout."""
+def print_results(results: list[Any], fmt: str, ms_per_step: bool = False) -> None:
+    """Results as a table (with its notes), Markdown, JSON or CSV on stdout; ``ms_per_step``
+    adds keras.io's unit beside samples/s in the table and Markdown."""
     from kerasbench.report import formats
     from kerasbench.report.table import notes, render_table
 
     if fmt == "table":
         out = console()
-        out.print(render_table(results))
+        out.print(render_table(results, ms_per_step=ms_per_step))
         for note in notes(results):
             out.print(f"  {note}", highlight=False, markup=False)
         from kerasbench.report.latency import latency_table
@@ -94,7 +95,7 @@ def print_results(results: list[Any], fmt: str) -> None:
             out.print(latency)
         print_overhead(out, results)
     elif fmt == "markdown":
-        sys.stdout.write(formats.markdown(results))
+        sys.stdout.write(formats.markdown(results, ms_per_step))
     elif fmt == "json":
         sys.stdout.write(formats.json_records(results))
     elif fmt == "csv":

@@ -26,19 +26,33 @@ def _models() -> Any:
 
     from kerasbench.models import MODELS
 
-    table = Table("model", "batch", "input", "output", "description")
+    table = Table("model", "batch", "input", "output", "optimizer", "description")
     for m in MODELS.values():
         table.add_row(
             m.name,
             str(m.default_batch_size),
             m.describe_input(),
             m.describe_output() + (" (+generate)" if m.causal_lm else ""),
+            m.optimizer,
             escape(m.description),
             style="dim" if m.tiny_of else None,
         )
+    table.add_row(
+        "user:NAME",
+        "32",
+        "from the model",
+        "from the model",
+        "its own",
+        escape(
+            "your own model: --model-path FILE.keras (safe_mode; --trust-model-code for "
+            "Lambda/custom code, --custom-objects FILE.py) or FILE.py:FUNCTION / "
+            "MODULE:FUNCTION (--model-args k=v,...); --input-shapes name=AxB for unknown dims"
+        ),
+    )
     table.caption = (
         "batch: default global batch. Dim rows: tiny variants for tests. "
-        "Every model runs fit, train_on_batch and predict; causal LMs also generate."
+        "Every model runs fit, train_on_batch and predict (unless its description says not); "
+        "causal LMs also generate. optimizer: the reference one (--optimizer overrides)."
     )
     return table
 

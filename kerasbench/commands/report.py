@@ -31,6 +31,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--format", choices=("table", "markdown", "csv", "json", "html", "png"), default="table"
     )
+    p.add_argument(
+        "--unit",
+        choices=("samples/s", "ms/step"),
+        default="samples/s",
+        help="ms/step: each cell also shows the median step time (keras.io's unit)",
+    )
     p.add_argument("--since", type=_since, help="only results started at/after this ISO time")
     p.add_argument("--out", metavar="PATH", help="file to write (for png: a folder)")
     p.add_argument("--compare", metavar="BASE", help="html/png: compare with a label or run")
@@ -77,7 +83,7 @@ def main(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"--out {exc.filename or args.out}: {exc.strerror or exc}") from None
     else:
-        print_results(results, args.format)
+        print_results(results, args.format, ms_per_step=args.unit == "ms/step")
     return EXIT_OK
 
 

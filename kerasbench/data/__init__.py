@@ -24,7 +24,7 @@ def resolve_data_paths(specs: Iterable[Spec]) -> list[Spec]:
     Raises SpecError for the first real dataset without a path, whose path does
     not exist, or that does not fit its model's input.
     """
-    from kerasbench.models import MODELS
+    from kerasbench.models import get_model
     from kerasbench.spec import SpecError
 
     resolved = []
@@ -33,7 +33,7 @@ def resolve_data_paths(specs: Iterable[Spec]) -> list[Spec]:
             if not spec.data_path:
                 raise SpecError(f"data_path: dataset {spec.dataset!r} needs --data-path")
             wanted = DATASET_INPUT_KINDS[spec.dataset]
-            kind = MODELS[spec.model].input_kind
+            kind = get_model(spec.model).input_kind
             if kind != wanted:
                 raise SpecError(
                     f"dataset: {spec.dataset!r} feeds {wanted} models; "

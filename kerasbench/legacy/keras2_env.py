@@ -107,9 +107,27 @@ def peak_host_memory_bytes():
     return peak if sys.platform == "darwin" else peak * 1024
 
 
-def sgd(keras):
-    """SGD, learning rate 0.01 (Keras 2.2.4 calls it ``lr``, later Keras 2 ``learning_rate``)."""
+# name -> (Keras 2 class, extra arguments, Keras' default learning rate); as the main
+# worker's kerasbench.worker.engines.OPTIMIZER_CLASSES. Keras 2.2.4 has no AdamW.
+OPTIMIZERS = {
+    "sgd": ("SGD", {}, 0.01),
+    "momentum": ("SGD", {"momentum": 0.9}, 0.01),
+    "rmsprop": ("RMSprop", {}, 0.001),
+    "adam": ("Adam", {}, 0.001),
+}
+
+
+def optimizer(keras, name, learning_rate=0.0):
+    """The optimizer ``name`` (``OPTIMIZERS``) and its description for the record.
+
+    Keras 2.2.4 calls the learning rate ``lr``, later Keras 2 ``learning_rate``.
+    """
+    class_name, extra, default = OPTIMIZERS[name or "sgd"]
+    rate = learning_rate or default
+    cls = getattr(keras.optimizers, class_name)
     try:
-        return keras.optimizers.SGD(learning_rate=0.01)
+        made = cls(learning_rate=rate, **extra)
     except TypeError:
-        return keras.optimizers.SGD(lr=0.01)
+        made = cls(lr=rate, **extra)
+    args = ", ".join(f"{k}={v}" for k, v in [("learning_rate", rate), *extra.items()])
+    return made, f"{class_name}({args})"

@@ -83,6 +83,12 @@ RECORD_KEYS = (
     "floor_p50_ms",
     "floor_max_qps",
     "floor_flags",
+    "model_sha256",
+    "params",
+    "input_signature",
+    "time_to_first_token_s",
+    "time_per_output_token_s",
+    "trainable_params",
 )
 # Upper bound on distinct in-memory batches; longer runs cycle through them.
 MAX_ARRAY_BYTES = 1 << 30
@@ -159,7 +165,8 @@ def make_arrays(spec, shape, classes):
 
 
 def compile_model(keras, model, spec, settings):
-    """Compile with SGD; place keras-mxnet's model on its context. Returns the model."""
+    """Compile with the point's optimizer; place keras-mxnet's model on its context.
+    Returns the model."""
     compile_kwargs = {}
     devices = spec.get("devices", 1)
     if spec["backend"] == "mxnet":
@@ -187,7 +194,10 @@ def compile_model(keras, model, spec, settings):
         jit = {"auto": None, "on": True, "off": False}[spec.get("jit_compile", "auto")]
         compile_kwargs["jit_compile"] = jit
     loss = "sparse_categorical_crossentropy"
-    model.compile(optimizer=env.sgd(keras), loss=loss, **compile_kwargs)
+    made, settings["optimizer"] = env.optimizer(
+        keras, spec.get("optimizer") or "sgd", spec.get("learning_rate") or 0.0
+    )
+    model.compile(optimizer=made, loss=loss, **compile_kwargs)
     return model
 
 
@@ -234,7 +244,6 @@ def run_point(spec, keras, first_in_process):
     settings.update(
         {
             "image_data_format": keras.backend.image_data_format(),
-            "optimizer": "SGD(learning_rate=0.01)",
             "loss": "sparse_categorical_crossentropy",
             "distinct_batches": n_distinct,
             "data_generation_s": round(data_ready - generated, 3),

@@ -6,7 +6,7 @@ entries that share one ``builder`` (a full model and its tiny variant): a
 builder reads its sizes from the ``ModelInfo`` it is given, never from module
 globals, and ``info.build(spec)`` calls it with ``info``.
 
-Tiny variants are separate registry names (``bert_tiny``, ``vgg16_tiny``, ...),
+Tiny variants are separate registry names (``hub_bert_tiny``, ``vgg16_tiny``, ...),
 each naming the full model in ``tiny_of``: a result's model name then says
 exactly what ran, and no extra Spec field is needed.
 """
@@ -37,14 +37,19 @@ ORDER = (
     "lstm",
     "gru",
     "lstm_text",
-    "bert_base",
-    "gpt_small",
+    "hub_bert",
+    "hub_llm",
+    "hub_sam",
 )
 # What one sample is: an image (H, W, 3), a flat vector, a sequence of feature
 # vectors (steps, features), or a sequence of int32 token ids (steps,).
 INPUT_KINDS = ("image", "vector", "sequence", "tokens")
 # What a label is: one class per sample, or (causal LMs) the next token at every position.
 TARGETS = ("class", "next_token")
+# Optimizers a point can train with (``--optimizer``); "momentum" is SGD with momentum 0.9.
+OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam", "adamw")
+# The name of a user's own model: ``user:`` and a label (``--model-path``; kerasbench.usermodel).
+USER_PREFIX = "user:"
 
 
 @dataclass(frozen=True)
@@ -66,12 +71,23 @@ class ModelInfo:
     from_logits: bool = False  # the output layer gives logits, not probabilities
     hparams: Mapping[str, Any] = field(default_factory=dict, hash=False)  # sizes for build
     tiny_of: str | None = None  # the full model this is a tiny variant of
+    # the optimizer of the model's reference training (one of OPTIMIZERS; ``--optimizer``
+    # overrides it): what a user of this model trains with, so what is measured
+    optimizer: str = "sgd"
+    # (info, spec, batch_size, numpy Generator) -> the model's inputs for a batch (a dict
+    # for Keras Hub tasks); None: arrays of ``input_shape`` (kerasbench.data.synthetic)
+    make_inputs: Callable[..., Any] | None = field(default=None, compare=False, repr=False)
+    # modes this model cannot run, with the reason (a feasibility rule skips them)
+    skip_modes: Mapping[str, str] = field(default_factory=dict, hash=False)
+    user: bool = False  # a user's own model (``user:`` names): inputs come from the model
 
     def __post_init__(self) -> None:
         if self.input_kind not in INPUT_KINDS:
             raise ValueError(f"{self.name}: input_kind {self.input_kind!r} not in {INPUT_KINDS}")
         if self.target not in TARGETS:
             raise ValueError(f"{self.name}: target {self.target!r} not in {TARGETS}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"{self.name}: optimizer {self.optimizer!r} not in {OPTIMIZERS}")
 
     def build(self, spec: Spec) -> Any:
         """The uncompiled keras.Model for ``spec`` (imports Keras)."""
@@ -189,9 +205,42 @@ def _registry() -> dict[str, ModelInfo]:
 MODELS: dict[str, ModelInfo] = _registry()
 
 
+# A user's model as the rule book and the planner see it before a worker loads it: its
+# inputs, outputs and optimizer come from the model itself (kerasbench.usermodel).
+USER_MODEL = ModelInfo(
+    name="user:",
+    description="your own model: --model-path FILE.keras | FILE.py:FUNCTION | MODULE:FUNCTION",
+    default_batch_size=32,
+    input_kind="vector",
+    num_classes=0,
+    builder=lambda spec, info: None,  # the worker loads it (kerasbench.worker.usermodels)
+    user=True,
+)
+
+
+def user_label(path: str) -> str:
+    """The model name of the user's model at ``path``: ``user:`` and the file's stem, or for
+    ``FILE.py:fn`` / ``pkg.mod:fn`` the module's last part and the function, e.g. ``user:m.fn``."""
+    target, sep, func = path.rpartition(":")
+    if sep and not target.endswith(".keras") and "/" not in func:
+        module = target[:-3] if target.endswith(".py") else target
+        stem = module.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[-1]
+        return f"{USER_PREFIX}{stem}.{func}"
+    name = path.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return USER_PREFIX + (name[: -len(".keras")] if name.endswith(".keras") else name)
+
+
+def is_user_model(name: str) -> bool:
+    return isinstance(name, str) and name.startswith(USER_PREFIX) and len(name) > len(USER_PREFIX)
+
+
 def get_model(name: str) -> ModelInfo:
-    """The model called ``name``; the error lists the valid names."""
+    """The model called ``name`` (a ``user:`` name gets ``USER_MODEL``); the error lists the
+    valid names."""
+    if is_user_model(name):
+        return dataclasses.replace(USER_MODEL, name=name)
     try:
         return MODELS[name]
     except KeyError:
-        raise KeyError(f"unknown model {name!r}; valid: {', '.join(MODELS)}") from None
+        valid = ", ".join([*MODELS, "user:NAME with --model-path"])
+        raise KeyError(f"unknown model {name!r}; valid: {valid}") from None

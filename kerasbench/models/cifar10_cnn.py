@@ -44,6 +44,7 @@ MODELS = (
         input_kind="image",
         num_classes=10,
         default_image_size=32,
+        optimizer="rmsprop",
         builder=build,
     ),
 )

@@ -26,6 +26,7 @@ EFFICIENTNET_B0 = ModelInfo(
     input_kind="image",
     num_classes=1000,
     default_image_size=224,
+    optimizer="momentum",
     builder=build,
 )
 MODELS = (

@@ -14,6 +14,7 @@ GRU = ModelInfo(
     vector_size=60,
     default_seq_len=40,
     hparams={"cell": "gru", "units": 128},
+    optimizer="rmsprop",
     builder=build,
 )
 MODELS = (

@@ -38,6 +38,7 @@ LSTM = ModelInfo(
     vector_size=60,
     default_seq_len=40,
     hparams={"cell": "lstm", "units": 128},
+    optimizer="rmsprop",
     builder=build,
 )
 MODELS = (

@@ -48,6 +48,7 @@ LSTM_TEXT = ModelInfo(
     vocab_size=60,
     default_seq_len=40,
     hparams={"units": 128},
+    optimizer="rmsprop",  # the Keras example: RMSprop(learning_rate=0.01)
     builder=build,
 )
 MODELS = (

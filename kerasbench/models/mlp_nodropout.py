@@ -33,6 +33,7 @@ MODELS = (
         input_kind="vector",
         num_classes=10,
         vector_size=784,
+        optimizer="rmsprop",
         builder=build,
     ),
 )

@@ -25,6 +25,7 @@ MOBILENET_V2 = ModelInfo(
     input_kind="image",
     num_classes=1000,
     default_image_size=224,
+    optimizer="momentum",
     builder=build,
 )
 MODELS = (

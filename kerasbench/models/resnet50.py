@@ -27,6 +27,7 @@ MODELS = (
         input_kind="image",
         num_classes=1000,
         default_image_size=224,
+        optimizer="momentum",
         builder=build,
     ),
     ModelInfo(
@@ -36,6 +37,7 @@ MODELS = (
         input_kind="image",
         num_classes=10,
         default_image_size=32,
+        optimizer="momentum",
         builder=build,
         tiny_of="resnet50",
     ),

@@ -27,6 +27,7 @@ XCEPTION = ModelInfo(
     num_classes=1000,
     default_image_size=299,
     min_image_size=71,
+    optimizer="momentum",
     builder=build,
 )
 MODELS = (

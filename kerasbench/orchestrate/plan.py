@@ -21,6 +21,7 @@ from kerasbench.spec import SPEC_KEYS, Spec, SpecError
 from kerasbench.suite import Suite, load_suite
 
 DEFAULT_SUITE = "quick"
+TRAINING = ("fit", "train_on_batch")  # modes whose work includes the optimizer
 # Where a multi-host run finds its shared rendezvous secret (kerasbench/worker/rendezvous.py).
 SECRET_VARS = ("KERASBENCH_RENDEZVOUS_SECRET", "KERASBENCH_RENDEZVOUS_SECRET_FILE")
 
@@ -83,6 +84,8 @@ def check_value(key: str, value: Any, where: str) -> None:
     }
     if key in ("num_hosts", "host_rank", "coordinator"):  # checked together in Spec
         base.update(num_hosts=1024, coordinator="localhost:1")
+    if key == "model_path":
+        base["model"] = "user:model"
     try:
         Spec(**{**base, key: value})
     except SpecError as exc:
@@ -119,11 +122,21 @@ def plan(request: Request, gpus: int, env: Mapping[str, str] | None = None) -> P
     env = os.environ if env is None else env
     check_request(request)
     overrides = dict(request.overrides)
-    suite = load_suite(request.suite or DEFAULT_SUITE)
-    if request.models is not None:
-        suite = suite.select("model", list(request.models))
-    if request.modes is not None:
-        suite = suite.select("mode", list(request.modes))
+    suite = _user_suite(request)
+    if suite is not None:  # every block runs the user's model: --modes sets the modes
+        if request.models is not None:
+            raise SpecError("--models and --model-path: name the zoo's models or yours")
+        if request.modes is not None:
+            modes = list(request.modes)
+            suite = dataclasses.replace(
+                suite, blocks=tuple({**b, "mode": modes} for b in suite.blocks)
+            )
+    else:
+        suite = load_suite(request.suite or DEFAULT_SUITE)
+        if request.models is not None:
+            suite = suite.select("model", list(request.models))
+        if request.modes is not None:
+            suite = suite.select("mode", list(request.modes))
     if "steps" in overrides and "target_ci" not in overrides:
         overrides["target_ci"] = 0.0  # --steps alone asks for exactly that many steps
     if "num_hosts" not in overrides:  # torchrun's and SLURM's variables, where set
@@ -137,7 +150,7 @@ def plan(request: Request, gpus: int, env: Mapping[str, str] | None = None) -> P
         # Installed backends the user did not name join only the points they can run:
         # an inference-only backend joins the predict points.
         points = [(s, v) for s, v in points if v.rule != "inference-only"]
-    points = _resolve_paths(points)
+    points = _resolve_user_models(_resolve_paths(points))
     _check_rendezvous_secret([s for s, v in points if v.runnable], env)
     _check_named_envs(specs)
     return Plan(suite, points)
@@ -153,6 +166,40 @@ def _check_named_envs(specs: list[Spec]) -> None:
             raise SpecError(f"env: backend {spec.backend} runs in its own `kerasbench setup` env")
     for name in sorted({s.env for s in specs if s.env}):
         named.get(name)
+
+
+def _user_suite(request: Request) -> Suite | None:
+    """With ``--model-path``: the suite's blocks (or one empty block, without ``--suite``)
+    with their own models left out, so that every point runs the user's model."""
+    if "model_path" not in request.overrides:
+        return None
+    if request.suite is None:
+        return Suite("model-path", "your own model", ({},))
+    suite = load_suite(request.suite)
+    blocks = tuple({k: v for k, v in b.items() if k != "model"} for b in suite.blocks)
+    return dataclasses.replace(suite, blocks=blocks)
+
+
+def _resolve_user_models(
+    points: list[tuple[Spec, feasibility.Verdict]],
+) -> list[tuple[Spec, feasibility.Verdict]]:
+    """Runnable user-model points, checked before any worker starts (``UserModelError``:
+    exit 2), with their files made absolute (workers run elsewhere)."""
+    from kerasbench.usermodel.precheck import absolute, check_model
+
+    checked = set()
+    resolved = []
+    for s, verdict in points:
+        if s.model_path and verdict.runnable:
+            key = (s.model_path, s.trust_model_code, s.custom_objects, s.model_args, s.input_shapes)
+            if key not in checked:
+                checked.add(key)
+                check_model(*key)
+            s = dataclasses.replace(
+                s, model_path=absolute(s.model_path), custom_objects=absolute(s.custom_objects)
+            )
+        resolved.append((s, verdict))
+    return resolved
 
 
 def _resolve_paths(
@@ -190,5 +237,7 @@ def describe(spec: Spec, verdict: feasibility.Verdict | None = None) -> str:
         + (f" env={spec.env}" if spec.env else "")
         + (f" round={spec.repeat}" if spec.repeats > 1 else "")
         + (f" compile={spec.compile}" if spec.compile != "auto" else "")
+        + (f" optimizer={spec.optimizer}" if spec.optimizer and spec.mode in TRAINING else "")
+        + (f" lora_rank={spec.lora_rank}" if spec.lora_rank else "")
     )
     return f"{line}  -> {verdict.describe()}" if verdict is not None else line

@@ -112,7 +112,7 @@ def seed_markdown(results: Sequence[Result]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown(results: Sequence[Result]) -> str:
+def markdown(results: Sequence[Result], ms_per_step: bool = False) -> str:
     """The comparison grid (backends side by side, fastest bold), then the seed-shaped table."""
     if not results:
         return ""
@@ -121,7 +121,7 @@ def markdown(results: Sequence[Result]) -> str:
     latency = latency_markdown(results)  # "" without serving points
     overhead = overhead_markdown(overhead_rows(results))  # "" without native baselines
     return (
-        grid_markdown(results)
+        grid_markdown(results, ms_per_step)
         + "\n"
         + (latency + "\n" if latency else "")
         + seed_markdown(results)
@@ -129,8 +129,9 @@ def markdown(results: Sequence[Result]) -> str:
     )
 
 
-def grid_markdown(results: Sequence[Result]) -> str:
-    """The comparison table as GitHub Markdown; the fastest cell is bold."""
+def grid_markdown(results: Sequence[Result], ms_per_step: bool = False) -> str:
+    """The comparison table as GitHub Markdown; the fastest cell is bold (``ms_per_step``:
+    with each cell's median step time)."""
     view = build_view(results)
     lines = [
         md_row([*view.headers, *view.backends]),
@@ -144,7 +145,7 @@ def grid_markdown(results: Sequence[Result]) -> str:
         cells = []
         for backend in view.backends:
             r = row.cells.get(backend)
-            text = md_escape(cell_text(r)) if r else ""
+            text = md_escape(cell_text(r, ms_per_step)) if r else ""
             cells.append(f"**{text}**" if r and backend == row.fastest else text)
         lines.append("| " + " | ".join([*(md_escape(c) for c in row.config), *cells]) + " |")
     lines.append("")

@@ -22,7 +22,7 @@ from kerasbench.report.charts.draw import (
     to_svg,
     write_pngs,
 )
-from kerasbench.report.charts.load import latency_rate_chart
+from kerasbench.report.charts.latency_rate import latency_rate_chart
 from kerasbench.report.charts.overhead_bars import overhead_chart
 from kerasbench.report.charts.overview import first_step_chart, memory_chart
 from kerasbench.report.charts.speed import step_time_chart, throughput_chart

@@ -23,22 +23,29 @@ def text(value: object, style: str = "") -> Text:
     return Text(safe_text(value), style=style)
 
 
-def _cell(row_cells: dict[str, Result], fastest: str | None, backend: str) -> Text:
+def _cell(
+    row_cells: dict[str, Result], fastest: str | None, backend: str, ms: bool = False
+) -> Text:
     result = row_cells.get(backend)
     if result is None:
         return Text("")
     if result.status != "ok":
         return text(cell_text(result), "yellow")
     if backend == fastest:
-        return text(f"★ {cell_text(result)}", "bold green")
-    return text(cell_text(result))
+        return text(f"★ {cell_text(result, ms)}", "bold green")
+    return text(cell_text(result, ms))
 
 
-def render_table(results: Sequence[Result], title: str | None = None) -> Table:
-    """The comparison grid; the title names the unit every cell shares (else a unit column does)."""
+def render_table(
+    results: Sequence[Result], title: str | None = None, ms_per_step: bool = False
+) -> Table:
+    """The comparison grid; the title names the unit every cell shares (else a unit column does).
+
+    ``ms_per_step`` adds each cell's median step time (``report --unit ms/step``)."""
     view = build_view(results)
     if title is None:
         title = f"{view.unit or 'throughput'} (median ±95% CI)"
+        title += " | ms/step (median)" if ms_per_step else ""
     caption = "★ fastest backend of the row"
     if view.smoke:
         caption += f"; {SMOKE_NOTE}"
@@ -52,7 +59,7 @@ def render_table(results: Sequence[Result], title: str | None = None) -> Table:
         if previous_model is not None and row.model != previous_model:
             table.add_section()
         previous_model = row.model
-        cells = [_cell(row.cells, row.fastest, b) for b in view.backends]
+        cells = [_cell(row.cells, row.fastest, b, ms_per_step) for b in view.backends]
         table.add_row(*(text(c) for c in row.config), *cells)
     return table
 

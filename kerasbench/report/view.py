@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from kerasbench.backends import BACKENDS
 from kerasbench.report.labels import common_unit, safe_text, speed_number, total_devices, unit
 from kerasbench.report.pool import pool_repeats, spread_notes
-from kerasbench.result import Result
+from kerasbench.result import TRAINING_MODES, Result
 from kerasbench.stats import MIN_CI_WINDOWS
 
 
@@ -42,6 +42,8 @@ class Field:
     header: str
     text: Callable[[Result], str]
     words: Callable[[Result], str]  # how a chart label says it
+    # the results whose value matters: only they decide whether the column is shown
+    applies: Callable[[Result], bool] = lambda r: True
 
 
 def _plain(name: str) -> Callable[[Result], str]:
@@ -72,6 +74,29 @@ FIELDS = (
     Field("runtime", "runtime", _plain("runtime"), _plain("runtime")),
     Field("qps", "qps", lambda r: f"{r.qps:g}" if r.qps else "-", lambda r: f"{r.qps:g}/s"),
     Field(
+        "optimizer",
+        "optimizer",
+        lambda r: r.optimizer or "-",
+        lambda r: r.optimizer or "",
+        lambda r: r.mode in TRAINING_MODES,
+    ),
+    Field(
+        "learning_rate",
+        "lr",
+        lambda r: f"{r.learning_rate:g}" if r.learning_rate else "-",
+        lambda r: f"lr {r.learning_rate:g}" if r.learning_rate else "default lr",
+        lambda r: r.mode in TRAINING_MODES,
+    ),
+    Field("lora_rank", "lora", lambda r: str(r.lora_rank or "-"), lambda r: f"LoRA {r.lora_rank}"),
+    # two user models under one name are two rows, told apart by their hash
+    Field(
+        "model_sha256",
+        "sha256",
+        lambda r: (r.model_sha256 or "-")[:10],
+        lambda r: f"sha256 {(r.model_sha256 or '-')[:10]}",
+        lambda r: r.model_sha256 is not None,
+    ),
+    Field(
         "label", "label", _plain("label"), lambda r: f"label {r.label}" if r.label else "no label"
     ),
 )
@@ -89,7 +114,11 @@ def varying(
     results: Sequence[Result], fields: Sequence[Field], always: Sequence[str]
 ) -> list[Field]:
     """The fields among ``fields`` whose text differs among ``results``, plus ``always``."""
-    return [f for f in fields if f.name in always or len({f.text(r) for r in results}) > 1]
+    return [
+        f
+        for f in fields
+        if f.name in always or len({f.text(r) for r in results if f.applies(r)}) > 1
+    ]
 
 
 def words(result: Result, fields: Sequence[Field]) -> str:
@@ -125,17 +154,26 @@ def windows_of(result: Result) -> int:
     return result.n_windows if result.n_windows is not None else len(result.window_times_s)
 
 
-def cell_text(result: Result) -> str:
-    """ "812.3 ±1.5%" for a measured point, "2.87 (2 windows)" without a CI, else its status."""
+def cell_text(result: Result, ms_per_step: bool = False) -> str:
+    """ "812.3 ±1.5%" for a measured point, "2.87 (2 windows)" without a CI, else its status;
+    ``ms_per_step`` adds the median step time (keras.io's unit), and a generate point
+    always shows its time to first token and per output token."""
     if result.status != "ok" or result.samples_per_sec is None:
         return result.status
     text = speed_number(result.samples_per_sec)
     ci = shown_ci(result)
     if ci is not None:
         half = (ci[1] - ci[0]) / 2 / result.samples_per_sec * 100
-        return f"{text} ±{half:.1f}%"
-    n = windows_of(result)
-    return f"{text} ({n} window{'s' if n != 1 else ''})"
+        text = f"{text} ±{half:.1f}%"
+    else:
+        n = windows_of(result)
+        text = f"{text} ({n} window{'s' if n != 1 else ''})"
+    if ms_per_step and result.step_time_ms is not None:
+        text += f" | {result.step_time_ms:.4g} ms/step"
+    if result.time_to_first_token_s is not None and result.time_per_output_token_s is not None:
+        ttft, tpot = result.time_to_first_token_s * 1e3, result.time_per_output_token_s * 1e3
+        text += f" | TTFT {ttft:.3g} ms, TPOT {tpot:.3g} ms"
+    return text
 
 
 SMOKE_NOTE = (

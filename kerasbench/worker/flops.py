@@ -36,6 +36,8 @@ ELEMENTWISE_WITH_WEIGHTS = frozenset(
         "Embedding",
         "PositionEmbedding",  # a learned lookup (the zoo's transformers, keras_hub)
         "PReLU",
+        "LlamaLayerNorm",  # keras_hub's RMS norms under their own names
+        "MistralLayerNormalization",
     }
 )
 
@@ -111,7 +113,14 @@ def _rule(layer: Any, keras: Any) -> tuple[str, bool] | None:
         return "attention", False
     if isinstance(layer, L.Attention):
         return "dot_attention", False
+    if type(layer).__name__.endswith("Attention") and _heads(layer):
+        return "hub_attention", False  # keras_hub's LLM attention: einsum scores and values
     return None
+
+
+def _heads(layer: Any) -> int | None:
+    """Query heads of a keras_hub attention layer (Gemma, Llama, Mistral name them so)."""
+    return getattr(layer, "num_query_heads", None) or getattr(layer, "_num_query_heads", None)
 
 
 def _macs(kind: str, layer: Any, args: tuple, kwargs: dict, out_shape) -> int:
@@ -144,7 +153,16 @@ def _macs(kind: str, layer: Any, args: tuple, kwargs: dict, out_shape) -> int:
         )
         return steps * per_step
     if kind == "embedding":
+        # keras_hub's ReversibleEmbedding(reverse=True) is the LM head: hidden x vocab per token
+        if kwargs.get("reverse") or (len(args) > 1 and args[1] is True):
+            return _size(in_shape) * layer.input_dim
         return 0
+    if kind == "hub_attention":
+        # scores Q K^T and the weighted sum of values over the whole (causal) sequence
+        heads, t = _heads(layer), in_shape[1]
+        head_dim = getattr(layer, "head_dim", None) or getattr(layer, "_head_dim", None)
+        head_dim = head_dim or in_shape[-1] // heads
+        return heads * t * t * 2 * head_dim
     if kind == "attention":
         query = _shape(args[0] if args else kwargs.get("query"))
         value = _shape(args[1] if len(args) > 1 else kwargs.get("value"))

@@ -1,13 +1,11 @@
-"""The ``generate`` mode: greedy autoregressive decoding of a causal LM, timed per sequence.
+"""The ``generate`` mode: a Keras Hub causal LM's own KV-cached sampler, timed per call.
 
-One step of this mode is one whole generation for the batch: the prompt is the
-first ``prompt_len`` tokens of a fixed-length buffer (the model's sequence
-length), and the model writes the remaining ``new_tokens`` one at a time. Each
-token is ``predict_on_batch`` of a compiled (tokens, position) -> next-token
-model over the whole zero-padded buffer: fixed shapes, so it compiles on the
-first token and never retraces; no KV cache, so every token costs a full
-forward pass (documented in ``kerasbench.models.gpt_small``). Throughput is
-``batch * new_tokens`` tokens per step.
+One step of this mode is one whole ``generate`` call for the batch: a buffer of
+``prompt_len + new_tokens`` positions whose first ``prompt_len`` hold a seeded prompt,
+filled greedily by the task's compiled sampler (prefill, then one cached step per new
+token; ``kerasbench.models.hub_llm.generate``). Throughput is ``batch * new_tokens``
+tokens per step. After the timed windows, ``hub_llm.time_generation`` separates time
+to first token from time per output token (two output lengths, medians of 3 calls).
 """
 
 from __future__ import annotations
@@ -18,48 +16,48 @@ from typing import Any
 
 import numpy as np
 
+from kerasbench.models import ModelInfo
 from kerasbench.spec import Spec
 
 
 @dataclass(frozen=True)
 class GeneratePlan:
-    """Lengths of one generation: ``prompt_len + new_tokens`` is the model's sequence length."""
+    """Lengths of one generation: a prompt, then ``new_tokens`` written by the model."""
 
     prompt_len: int
     new_tokens: int
 
     @classmethod
-    def for_length(cls, seq_len: int) -> GeneratePlan:
-        """The documented default: the prompt is the first half, the model writes the rest."""
-        prompt = max(1, seq_len // 2)
-        return cls(prompt, seq_len - prompt)
+    def of(cls, spec: Spec, seq_len: int) -> GeneratePlan:
+        """``spec.prompt_len``/``new_tokens``, else the prompt is the first half of ``seq_len``
+        and the model writes the rest."""
+        prompt = spec.prompt_len or max(1, seq_len // 2)
+        return cls(prompt, spec.new_tokens or max(2, seq_len - prompt))
 
 
 def make_step(
-    lm: Any, spec: Spec, prompts: np.ndarray, jit_compile: bool | str
-) -> tuple[Callable[[int], Any], GeneratePlan]:
-    """A step function for ``measure.time_step_loop`` and the plan it follows.
+    lm: Any, info: ModelInfo, spec: Spec
+) -> tuple[Callable[[int], Any], GeneratePlan, Callable[[], dict[str, float]]]:
+    """A step function for ``measure.time_step_loop``, its plan, and the TTFT/TPOT timer.
 
-    ``prompts`` holds token rows (n, seq_len); step ``i`` takes the prompt of
-    batch ``i`` (cycling) and returns when the last new token is on the host.
+    Step ``i`` generates from prompt ``i`` (cycling over a few seeded prompts) and
+    returns when the ids are on the host.
     """
-    from kerasbench.models.gpt_small import generation_model
+    from kerasbench.models import hub_llm
 
-    generator = generation_model(lm)
-    generator.compile(jit_compile=jit_compile)
-    batch, seq_len = spec.batch_size, prompts.shape[1]
-    plan = GeneratePlan.for_length(seq_len)
-    n_prompts = len(prompts) // batch
-    buffer = np.zeros((batch, seq_len), dtype=np.int32)
-    position = np.zeros((batch,), dtype=np.int32)
+    plan = GeneratePlan.of(spec, info.seq_len(spec))
+    rng = np.random.default_rng(spec.seed)
+    length = plan.prompt_len + plan.new_tokens
+    buffers = [
+        hub_llm.prompt(info, spec.batch_size, plan.prompt_len, length, rng) for _ in range(4)
+    ]
 
     def step(i: int) -> np.ndarray:
-        j = (i % n_prompts) * batch
-        buffer[:] = 0
-        buffer[:, : plan.prompt_len] = prompts[j : j + batch, : plan.prompt_len]
-        for p in range(plan.prompt_len, seq_len):
-            position[:] = p - 1  # the last token written; its logits give token p
-            buffer[:, p] = generator.predict_on_batch([buffer, position])
-        return buffer
+        return hub_llm.generate(lm, buffers[i % len(buffers)])
 
-    return step, plan
+    def latency() -> dict[str, float]:
+        return hub_llm.time_generation(
+            lm, info, spec.batch_size, plan.prompt_len, plan.new_tokens, rng
+        )
+
+    return step, plan, latency

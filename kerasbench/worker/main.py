@@ -99,7 +99,7 @@ def finish(
     peak_device = memory.peak_device_memory_bytes(spec.backend)
     work: dict[str, Any] = {"settings": {}}
     if writes_result():  # a torchrun rank whose record nobody reads skips the work count
-        sample = None if data.x is None else data.x[:1]
+        sample = None if data.x is None else measure.take(data.x, 0, 1)
         work = count_work(model, sample, spec, prepared)
     settings = {
         **({} if engines.is_native(spec) else keras_settings(model, data)),
@@ -132,7 +132,7 @@ def finish(
         skipped_files=fed.skipped_files if fed else None,
         items_per_step=measured.items_per_step or spec.batch_size,
         throughput_unit=measured.throughput_unit,
-        **measured.serving,
+        **_identity(model, measured.record),
         **work,
     )
 
@@ -145,9 +145,26 @@ def keras_settings(model: Any, data: engines.PointData) -> dict[str, Any]:
         "jit_compile_resolved": engines.resolved_jit(model),
         "dtype_policy": keras.mixed_precision.global_policy().name,
         "image_data_format": keras.config.image_data_format(),
-        "optimizer": engines.OPTIMIZER,
+        "optimizer": _optimizer(model),
         "loss": data.info.loss_name,
     }
+
+
+def _identity(model: Any, record: dict[str, Any]) -> dict[str, Any]:
+    """The engine's extra record fields, with the parameter count of any model."""
+    record = dict(record)
+    if model is not None and "params" not in record:
+        try:
+            record["params"] = int(model.count_params())
+        except Exception:  # an unbuilt model has no count; the record says None
+            pass
+    return record
+
+
+def _optimizer(model: Any) -> str | None:
+    """The compiled model's optimizer as recorded (None: not compiled, e.g. predict only)."""
+    optimizer = getattr(model, "optimizer", None) if getattr(model, "compiled", False) else None
+    return engines.describe_optimizer(optimizer) if optimizer is not None else None
 
 
 def count_work(model: Any, sample: Any | None, spec: Spec, prepared: Prepared) -> dict[str, Any]:
@@ -168,7 +185,7 @@ def count_work(model: Any, sample: Any | None, spec: Spec, prepared: Prepared) -
                 spec_in = model.inputs[0]
                 sample = np.zeros((1, *spec_in.shape[1:]), dtype=str(spec_in.dtype))
             counted = flops.count_forward(model, sample)
-            if counted.flops:
+            if counted.flops and not counted.uncounted:  # a partial count would be wrong
                 work["forward_flops_per_sample"] = float(counted.flops)
             work["flops_uncounted"] = tuple(counted.uncounted)
     except Exception as exc:

@@ -26,8 +26,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from kerasbench.spec import Spec
 from kerasbench.stats import MIN_TIMED_S, StopRule
 
@@ -284,10 +282,22 @@ def clock_timing(clock: Any, spec: Spec, build_started: float, loop_started: flo
     )
 
 
-def time_fit(model: Any, x: np.ndarray, y: np.ndarray, spec: Spec, build_started: float) -> Timing:
+def rows(x: Any) -> int:
+    """Samples in ``x``: an array, or a dict of arrays (a Keras Hub task's or a user's inputs)."""
+    return len(next(iter(x.values()))) if isinstance(x, dict) else len(x)
+
+
+def take(x: Any, start: int, stop: int) -> Any:
+    """Rows ``start:stop`` of an array or of every array of a dict."""
+    if isinstance(x, dict):
+        return {k: v[start:stop] for k, v in x.items()}
+    return x[start:stop]
+
+
+def time_fit(model: Any, x: Any, y: Any, spec: Spec, build_started: float) -> Timing:
     """Time ``model.fit`` over in-memory arrays; the arrays cycle as epochs if short."""
     total = 1 + spec.warmup + max_windows(spec) * spec.window_steps
-    per_epoch = len(x) // spec.batch_size
+    per_epoch = rows(x) // spec.batch_size
     clock = batch_clock(total, per_epoch, spec)
     started = time.perf_counter()
     model.fit(
@@ -302,10 +312,10 @@ def time_fit(model: Any, x: np.ndarray, y: np.ndarray, spec: Spec, build_started
     return clock_timing(clock, spec, build_started, started)
 
 
-def time_predict(model: Any, x: np.ndarray, spec: Spec, build_started: float) -> Timing:
+def time_predict(model: Any, x: Any, spec: Spec, build_started: float) -> Timing:
     """Time ``model.predict`` over in-memory arrays, calling it again while short."""
     total = 1 + spec.warmup + max_windows(spec) * spec.window_steps
-    per_call = len(x) // spec.batch_size
+    per_call = rows(x) // spec.batch_size
     clock = batch_clock(total, per_call, spec)
     started = time.perf_counter()
     for call in range(math.ceil(total / per_call)):
@@ -314,7 +324,7 @@ def time_predict(model: Any, x: np.ndarray, spec: Spec, build_started: float) ->
         clock.offset = call * per_call
         remaining = min(per_call, total - clock.offset)
         model.predict(
-            x[: remaining * spec.batch_size],
+            take(x, 0, remaining * spec.batch_size),
             batch_size=spec.batch_size,
             verbose=0,
             callbacks=[clock],

@@ -80,6 +80,13 @@ class RawMeasurement:
     floor_p50_ms: float | None = None  # the no-op model's latency on this machine
     floor_max_qps: float | None = None  # the highest rate the generator sustains
     floor_flags: tuple[str, ...] = ()  # figures too near the floor or ceiling
+    # your own model and Keras Hub (issue 15)
+    model_sha256: str | None = None  # a user's model: its .keras file or builder source
+    params: int | None = None  # the model's parameter count
+    input_signature: str | None = None  # "name:AxB:dtype, ...", the model's inputs
+    time_to_first_token_s: float | None = None  # generate: prefill + one token (median)
+    time_per_output_token_s: float | None = None  # generate: each further token (median)
+    trainable_params: int | None = None  # LoRA: the adapters' parameters
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -166,6 +173,12 @@ def _validate(record: RawMeasurement) -> None:
             raise ProtocolError(f"worker record: losses[{i}] must be a number, got {loss!r}")
     for key in ("time_to_first_step_s", "first_step_s", "input_wait_fraction"):
         _check_number(key, getattr(record, key))
+    for key in ("time_to_first_token_s", "time_per_output_token_s"):
+        _check_number(key, getattr(record, key))
+    for key in ("params", "trainable_params"):
+        _check_number(key, getattr(record, key), integer=True)
+    for key in ("model_sha256", "input_signature"):
+        _check_str(key, getattr(record, key))
     for key in ("forward_flops_per_sample", "peak_tflops"):
         _check_number(key, getattr(record, key), positive=True)
     for key in ("peak_host_memory_bytes", "peak_device_memory_bytes", "skipped_files"):
@@ -204,10 +217,11 @@ def _validate_serving(record: RawMeasurement) -> None:
 
 
 class PointSkipped(Exception):
-    """Raised inside a worker: this point cannot run here; the message is the reason."""
+    """Raised inside a worker: this point cannot run here; its first line is the reason."""
 
 
 # --- failures -------------------------------------------------------------------------
+
 
 # Error text that means "this backend cannot run this combination", not "a bug".
 UNSUPPORTED_PATTERNS = (
@@ -238,7 +252,9 @@ def failure(exc: BaseException | str) -> RawMeasurement:
     """The record of a point that raised ``exc`` (or failed for the reason given)."""
     if isinstance(exc, str):
         return RawMeasurement("failed", error=exc[:500], python_version=platform.python_version())
-    skip = f"skipped: {exc}"[:500] if isinstance(exc, PointSkipped) else unsupported_error(exc)
+    skip = (
+        str(exc).splitlines()[0][:500] if isinstance(exc, PointSkipped) else unsupported_error(exc)
+    )
     return RawMeasurement(
         "skipped" if skip else "failed",
         error=skip or f"{type(exc).__name__}: {exc}".splitlines()[0][:500],

@@ -24,7 +24,15 @@ from kerasbench.worker import frameworks
 from kerasbench.worker.inputs import FedInput
 from kerasbench.worker.measure import Timing
 
-OPTIMIZER = "SGD(learning_rate=0.01)"  # as recorded; compile_model makes it
+# Spec.optimizer -> (keras.optimizers class, extra arguments); the learning rate is Keras'
+# default for the class unless --learning-rate says otherwise. ``parity`` keeps plain SGD.
+OPTIMIZER_CLASSES = {
+    "sgd": ("SGD", {}),
+    "momentum": ("SGD", {"momentum": 0.9}),
+    "rmsprop": ("RMSprop", {}),
+    "adam": ("Adam", {}),
+    "adamw": ("AdamW", {}),
+}
 
 
 @dataclass
@@ -48,7 +56,7 @@ class Measured:
     items_per_step: int | None = None  # None: the global batch
     throughput_unit: str = "samples/s"
     settings: dict[str, Any] = field(default_factory=dict)
-    serving: dict[str, Any] = field(default_factory=dict)  # RawMeasurement's serving fields
+    record: dict[str, Any] = field(default_factory=dict)  # further RawMeasurement fields
 
 
 class Engine:
@@ -120,12 +128,42 @@ def resolved_jit(model: Any) -> Any:
     return value if isinstance(value, (bool, str)) or value is None else str(value)
 
 
-def compile_model(model: Any, info: ModelInfo, spec: Spec) -> None:
-    """The one compile of every engine, so that all do the same work."""
+def optimizer_choice(spec: Spec, info: ModelInfo | None = None) -> tuple[str, float | None]:
+    """The point's optimizer name and learning rate (None: Keras' default for it).
+
+    The one rule for both sides of a comparison: Keras engines build it with
+    ``make_optimizer``, the native baselines with their framework's own optimizer.
+    """
+    name = spec.optimizer or (info.optimizer if info is not None else "sgd")
+    return name, spec.learning_rate or None
+
+
+def make_optimizer(spec: Spec, info: ModelInfo | None = None) -> Any:
+    """The point's Keras optimizer (``optimizer_choice``)."""
     import keras
 
+    name, learning_rate = optimizer_choice(spec, info)
+    class_name, extra = OPTIMIZER_CLASSES[name]
+    kwargs = dict(extra)
+    if learning_rate:
+        kwargs["learning_rate"] = learning_rate
+    return getattr(keras.optimizers, class_name)(**kwargs)
+
+
+def describe_optimizer(optimizer: Any) -> str:
+    """``"SGD(learning_rate=0.01, momentum=0.9)"``: what the record says was trained with."""
+    config = optimizer.get_config()
+    rate = config.get("learning_rate")
+    parts = [f"learning_rate={rate:g}" if isinstance(rate, (int, float)) else "learning_rate=?"]
+    if config.get("momentum"):
+        parts.append(f"momentum={config['momentum']:g}")
+    return f"{type(optimizer).__name__}({', '.join(parts)})"
+
+
+def compile_model(model: Any, info: ModelInfo, spec: Spec) -> None:
+    """The one compile of every engine, so that all do the same work."""
     model.compile(
-        optimizer=keras.optimizers.SGD(learning_rate=0.01),
+        optimizer=make_optimizer(spec, info),
         loss=info.make_loss(),
         jit_compile=jit_arg(spec.jit_compile),
     )

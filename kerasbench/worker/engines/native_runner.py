@@ -32,16 +32,7 @@ from kerasbench.data import synthetic
 from kerasbench.models import ModelInfo
 from kerasbench.spec import Spec
 from kerasbench.worker import measure
-from kerasbench.worker.engines import Engine, Measured, PointData
-
-
-def _optimizer(spec: Spec, info: ModelInfo) -> tuple[str, float | None]:
-    """The optimizer and learning rate the Keras engines compile with (``compile_model``).
-
-    One place, so that both sides do the same work: today every Keras point
-    trains with SGD(learning_rate=0.01), which is ``optim``'s ``sgd``.
-    """
-    return "sgd", 0.01
+from kerasbench.worker.engines import Engine, Measured, PointData, optimizer_choice
 
 
 def framework(spec: Spec) -> str:
@@ -120,7 +111,7 @@ class NativeEngine(Engine):
         shape = info.input_shape(spec)
         if info.input_kind == "image":
             shape = image_shape(framework(spec), spec.image_size)
-        optimizer, learning_rate = _optimizer(spec, info)
+        optimizer, learning_rate = optimizer_choice(spec, info)
         self.runner = make_native(
             framework(spec),
             native_name(spec.model),

@@ -119,7 +119,7 @@ class ServingEngine(Engine):
             items_per_step=1,
             throughput_unit="requests/s",
             settings=settings,
-            serving=self.fields(record, rt.record(), floor, extra.get("peak_qps")),
+            record=self.fields(record, rt.record(), floor, extra.get("peak_qps")),
         )
 
     def run_scenario(
