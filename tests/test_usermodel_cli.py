@@ -19,7 +19,8 @@ import pytest
 from kerasbench import cli
 from kerasbench.models import user_label
 from kerasbench.orchestrate.plan import Request, plan
-from kerasbench.spec import Spec, SpecError, load_suite
+from kerasbench.spec import Spec, SpecError
+from kerasbench.suite import load_suite
 from tests.conftest import report_json
 
 ROOT = Path(__file__).resolve().parent.parent
