@@ -230,19 +230,44 @@ def runtime_needs_serving(p: Point) -> str | None:
 
 
 def serving_point(p: Point) -> str | None:
-    """Serving scenarios: one single-input model on one device, fed synthetic requests."""
-    s = p.spec
+    """Serving scenarios: one single-input model on one device, fed synthetic requests.
+
+    A causal LM is served too, in mode latency only, by its own KV-cached sampler
+    (generation latency: TTFT and TPOT, ``kerasbench.serving.generation``).
+    """
+    s, m = p.spec, p.model
     if s.mode not in SERVING_MODES:
         return None
-    inputs = getattr(p.model, "num_inputs", 1)  # every zoo model takes one input
-    if inputs != 1:
-        return f"mode {s.mode} serves single-input models; {s.model} takes {inputs} inputs"
+    if m.causal_lm:
+        return _generation_point(p)
+    if m.make_inputs is not None:  # a Keras Hub task takes a dict of named inputs
+        return f"mode {s.mode} serves single-input models; Keras Hub model {s.model} takes several"
     if s.dataset != "synthetic" or s.input != "arrays":
         return f"mode {s.mode} serves synthetic requests (dataset synthetic, input arrays)"
     if s.mode == "server" and s.find_peak and s.p99_bound_ms <= 0:
         return "--find-peak needs --p99-bound-ms (the bound the search keeps p99 under)"
     if s.mode == "server" and not s.find_peak and s.qps <= 0:
         return "mode server needs a target rate (--qps) or --find-peak with --p99-bound-ms"
+    return None
+
+
+def _generation_point(p: Point) -> str | None:
+    """What generation latency of a causal LM measures: keras, single stream, >= 2 tokens."""
+    s = p.spec
+    if s.mode != "latency":
+        return (
+            f"mode {s.mode} is not implemented for causal LMs ({s.model}); "
+            "use --modes latency (TTFT/TPOT per request) or generate"
+        )
+    if s.runtime != "keras":
+        return (
+            f"runtime {s.runtime} does not apply to generation: the sampler is Keras Hub's "
+            "KV-cached generate loop, not an exported forward pass; use runtime keras"
+        )
+    if s.dataset != "synthetic" or s.input != "arrays":
+        return f"mode {s.mode} serves synthetic prompts (dataset synthetic, input arrays)"
+    if s.new_tokens == 1:
+        return "generation latency needs new_tokens >= 2 (TPOT is time per token after the first)"
     return None
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from kerasbench.spec import Spec
 from kerasbench.spec_serving import SERVING_MODES
 from kerasbench.stats import SteadyState, WindowStats
-from kerasbench.worker.protocol import ProtocolError, RawMeasurement
+from kerasbench.worker.protocol import CI_FIELDS, GEN_FIELDS, ProtocolError, RawMeasurement
 
 STATUSES = ("ok", "failed", "skipped", "timeout")
 # Configuration fields that make two results comparable: same model, same work.
@@ -75,8 +75,9 @@ SERVING_RAW = (
     "floor_p50_ms",
     "floor_max_qps",
     "floor_flags",
+    *GEN_FIELDS,
 )
-_TUPLES = ("p50_ci_ms", "p90_ci_ms", "p99_ci_ms")
+_TUPLES = CI_FIELDS
 # Modes whose work includes the optimizer's update (its identity matters only there).
 TRAINING_MODES = ("fit", "train_on_batch")
 
@@ -161,6 +162,20 @@ class Result:
     input_signature: str | None = None  # "name:AxB:dtype, ...": a user's model's inputs
     time_to_first_token_s: float | None = None  # generate: prefill + one token (median)
     time_per_output_token_s: float | None = None  # generate: each further token (median)
+    # generation latency of a causal LM in mode latency (issue 17): per-request time to
+    # first token and time per output token, percentiles in ms with 95% bootstrap CIs
+    ttft_p50_ms: float | None = None
+    ttft_p50_ci_ms: tuple[float, float] | None = None
+    ttft_p90_ms: float | None = None
+    ttft_p90_ci_ms: tuple[float, float] | None = None
+    ttft_p99_ms: float | None = None
+    ttft_p99_ci_ms: tuple[float, float] | None = None
+    tpot_p50_ms: float | None = None
+    tpot_p50_ci_ms: tuple[float, float] | None = None
+    tpot_p90_ms: float | None = None
+    tpot_p90_ci_ms: tuple[float, float] | None = None
+    tpot_p99_ms: float | None = None
+    tpot_p99_ci_ms: tuple[float, float] | None = None
     # how and where
     device_kind: str | None = None
     device_name: str | None = None

@@ -89,6 +89,19 @@ RECORD_KEYS = (
     "time_to_first_token_s",
     "time_per_output_token_s",
     "trainable_params",
+    # generation latency of causal LMs (issue 17): the legacy worker measures none of them
+    "ttft_p50_ms",
+    "ttft_p50_ci_ms",
+    "ttft_p90_ms",
+    "ttft_p90_ci_ms",
+    "ttft_p99_ms",
+    "ttft_p99_ci_ms",
+    "tpot_p50_ms",
+    "tpot_p50_ci_ms",
+    "tpot_p90_ms",
+    "tpot_p90_ci_ms",
+    "tpot_p99_ms",
+    "tpot_p99_ci_ms",
 )
 # Upper bound on distinct in-memory batches; longer runs cycle through them.
 MAX_ARRAY_BYTES = 1 << 30

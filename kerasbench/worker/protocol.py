@@ -87,6 +87,20 @@ class RawMeasurement:
     time_to_first_token_s: float | None = None  # generate: prefill + one token (median)
     time_per_output_token_s: float | None = None  # generate: each further token (median)
     trainable_params: int | None = None  # LoRA: the adapters' parameters
+    # generation latency of a causal LM in mode latency (issue 17): per-request time to
+    # first token and time per output token, percentiles in ms with 95% bootstrap CIs
+    ttft_p50_ms: float | None = None
+    ttft_p50_ci_ms: tuple[float, float] | None = None
+    ttft_p90_ms: float | None = None
+    ttft_p90_ci_ms: tuple[float, float] | None = None
+    ttft_p99_ms: float | None = None
+    ttft_p99_ci_ms: tuple[float, float] | None = None
+    tpot_p50_ms: float | None = None
+    tpot_p50_ci_ms: tuple[float, float] | None = None
+    tpot_p90_ms: float | None = None
+    tpot_p90_ci_ms: tuple[float, float] | None = None
+    tpot_p99_ms: float | None = None
+    tpot_p99_ci_ms: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -125,7 +139,16 @@ class RawMeasurement:
 
 
 FIELDS = frozenset(f.name for f in dataclasses.fields(RawMeasurement))
-CI_FIELDS = ("p50_ci_ms", "p90_ci_ms", "p99_ci_ms")  # a (low, high) pair or None
+# The generation latency fields (ttft_p50_ms, ttft_p50_ci_ms, ...), in the record's order.
+GEN_FIELDS = tuple(
+    f"{w}_{q}{ci}_ms" for w in ("ttft", "tpot") for q in ("p50", "p90", "p99") for ci in ("", "_ci")
+)
+CI_FIELDS = (  # a (low, high) pair or None
+    "p50_ci_ms",
+    "p90_ci_ms",
+    "p99_ci_ms",
+    *(k for k in GEN_FIELDS if k.endswith("_ci_ms")),
+)
 LIST_FIELDS = ("window_times_s", "losses", "flops_uncounted", "floor_flags", *CI_FIELDS)
 
 
@@ -202,6 +225,9 @@ def _validate_serving(record: RawMeasurement) -> None:
         _check_number(key, getattr(record, key))
     for key in ("export_s", "max_rel_error", "floor_p50_ms", "floor_max_qps"):
         _check_number(key, getattr(record, key))
+    for key in GEN_FIELDS:
+        if not key.endswith("_ci_ms"):
+            _check_number(key, getattr(record, key))
     for key in ("n_requests", "n_dropped", "n_late", "artifact_bytes"):
         _check_number(key, getattr(record, key), integer=True)
     for key in CI_FIELDS:

@@ -12,6 +12,11 @@ Each timed request's latency becomes one "window" of one step (the Spec's
 ``window_steps`` is 1 for these modes), so the record's windows are the
 latencies a comparison needs. The generator's own floor is measured once per
 host and cached beside the matmul peak (``kerasbench.worker.peak.cache_dir``).
+
+A causal LM in mode ``latency`` is served by its own KV-cached sampler instead
+(``measure_generation``): each request is one seeded prompt generating
+``new_tokens`` tokens, timed with its time to first token and time per output
+token (``kerasbench.serving.generation`` says how and what the method costs).
 """
 
 from __future__ import annotations
@@ -29,7 +34,8 @@ import numpy as np
 
 from kerasbench.data import synthetic
 from kerasbench.models import ModelInfo
-from kerasbench.serving import Skip, floor_flags, measure_floor, runtimes, scenarios
+from kerasbench.serving import Skip, floor_flags, generation, measure_floor, runtimes, scenarios
+from kerasbench.worker import protocol
 from kerasbench.worker.engines import Engine, Measured, PointData
 from kerasbench.worker.measure import Timing
 from kerasbench.worker.peak import cache_dir
@@ -42,6 +48,8 @@ PEAK_BUDGET_RUNS = 6
 PROBE_REQUESTS = 20
 # Fields of a scenario record that go into the result's settings (the rest are fields).
 SETTING_KEYS = ("offered_qps", "mean_batch", "n_scheduled", "wake_delay_p50_ms", "elapsed_s")
+# Distinct seeded prompts a generation latency point cycles over (as mode generate does).
+N_PROMPTS = 4
 
 
 def cached_floor() -> tuple[dict[str, Any], str]:
@@ -74,6 +82,8 @@ class ServingEngine(Engine):
     """One process, one device, one runtime: the latency or server scenario."""
 
     def load(self, info: ModelInfo) -> PointData:
+        if info.causal_lm:
+            return PointData(info, N_PROMPTS)  # prompts are made with the plan, in measure
         x, y = synthetic.make_arrays(info, self.spec, 1)  # one request of batch_size samples
         return PointData(info, 1, x, y)
 
@@ -88,6 +98,8 @@ class ServingEngine(Engine):
 
     def measure(self, model: Any, data: PointData, started: float) -> Measured:
         spec = self.spec
+        if data.info.causal_lm:
+            return self.measure_generation(model, data.info, started)
         assert data.x is not None
         batches = self.batches(data.x)
         workdir = tempfile.mkdtemp(prefix="kerasbench-serving-")
@@ -121,6 +133,61 @@ class ServingEngine(Engine):
             settings=settings,
             record=self.fields(record, rt.record(), floor, extra.get("peak_qps")),
         )
+
+    def measure_generation(self, lm: Any, info: ModelInfo, started: float) -> Measured:
+        """Generation latency of a causal LM on runtime keras: TTFT, TPOT and whole requests."""
+        from kerasbench.models import hub_llm
+        from kerasbench.worker.generate import GeneratePlan
+
+        spec = self.spec
+        plan = GeneratePlan.of(spec, info.seq_len(spec))
+        rng = np.random.default_rng(spec.seed)
+        length = plan.prompt_len + plan.new_tokens
+        full = [
+            hub_llm.prompt(info, spec.batch_size, plan.prompt_len, length, rng)
+            for _ in range(N_PROMPTS)
+        ]
+        # The same prompts with room for one new token: prefill and the first token.
+        first = [
+            {k: np.ascontiguousarray(v[:, : plan.prompt_len + 1]) for k, v in b.items()}
+            for b in full
+        ]
+        ready = time.perf_counter()
+        hub_llm.generate(lm, first[0])  # each buffer length compiles its own sampler
+        hub_llm.generate(lm, full[0])
+        first_step_s = time.perf_counter() - ready
+        floor, floor_source = cached_floor()
+        record = generation.generation_latency(
+            lambda i: hub_llm.generate(lm, first[i % N_PROMPTS]),
+            lambda i: hub_llm.generate(lm, full[i % N_PROMPTS]),
+            plan.new_tokens,
+            min_requests=spec.min_requests,
+            max_time_s=spec.serving_max_time,
+            warmup=spec.warmup,
+            seed=spec.seed,
+        )
+        latencies = [float(t) for t in record["latencies_s"] if t > 0]
+        timing = Timing(ready - started + first_step_s, first_step_s, latencies, "min_requests")
+        variant = f"{type(lm).__name__}.generate (Keras Hub's KV-cached sampler, greedy)"
+        runtime = {"runtime": "keras", "runtime_variant": variant}
+        ci = {
+            f"{w}_{q}_ci_ms": (record[f"{w}_{q}_ci_low_ms"], record[f"{w}_{q}_ci_high_ms"])
+            for w in ("ttft", "tpot")
+            for q in ("p50", "p90", "p99")
+        }
+        gen = {k: record.get(k, ci.get(k)) for k in protocol.GEN_FIELDS}
+        settings = {
+            "runtime_variant": variant,
+            "prompt_len": plan.prompt_len,
+            "new_tokens": plan.new_tokens,
+            "decoding": "greedy, Keras Hub's KV-cached sampler",
+            "ttft_method": "a 1-token generate call on the request's prompt, before the full call",
+            "serving_floor_source": floor_source,
+            "serving_elapsed_s": record["elapsed_s"],
+            "serving_reached_min_requests": record["reached_min_requests"],
+        }
+        fields = {**self.fields(record, runtime, floor, None), **gen}
+        return Measured(timing, latencies, [], 1, "requests/s", settings, record=fields)
 
     def run_scenario(
         self, predict: Any, batches: dict[int, np.ndarray]
