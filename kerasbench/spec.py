@@ -188,8 +188,8 @@ class Spec:
     optimizer: str = flag("", "csv", "sgd, momentum, rmsprop, adam, adamw (default: the model's)")
     learning_rate: float = flag(0.0, "float", "the optimizer's (default: Keras' for it)")
     lora_rank: int = flag(0, "csv_int", "Keras Hub LLMs: fine-tune LoRA adapters of this rank")
-    prompt_len: int = flag(0, "int", "generate and LM latency: prompt tokens (default: half of seq_len)")
-    new_tokens: int = flag(0, "int", "generate and LM latency: tokens written per sequence (default: the rest)")
+    prompt_len: int = flag(0, "int", "generate, LM latency: prompt tokens (default: half seq_len)")
+    new_tokens: int = flag(0, "int", "generate, LM latency: new tokens (default: the rest)")
 
     def __post_init__(self) -> None:
         _check_user_model(self)
