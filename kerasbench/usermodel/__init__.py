@@ -51,7 +51,7 @@ def parse_input_shapes(pairs: list[str]) -> dict[str, tuple[int, ...]]:
         dims = text.lower().split("x") if sep else []
         if not name or not dims or not all(d.isdigit() and int(d) > 0 for d in dims):
             raise UserModelError(
-                f"--input-shape {pair!r}: expected name=DIMxDIM... with positive integers"
+                f"--input-shapes {pair!r}: expected name=DIMxDIM... with positive integers"
             )
         shapes[name] = tuple(int(d) for d in dims)
     return shapes
