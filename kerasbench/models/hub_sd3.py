@@ -72,12 +72,18 @@ def text_to_image_step(task: Any, num_steps: int, guidance_scale: float) -> Any:
         def call(self, inputs: dict[str, Any]) -> Any:
             ids = {k: inputs[f"{k}_token_ids"] for k in ("clip_l", "clip_g")}
             negative = {k: inputs[f"{k}_negative_token_ids"] for k in ("clip_l", "clip_g")}
-            return self.task.generate_step(
-                inputs["latents"],
-                (ids, negative),
-                keras.ops.convert_to_tensor(num_steps, "int32"),
-                keras.ops.convert_to_tensor(guidance_scale, "float32"),
-            )
+            steps = keras.ops.convert_to_tensor(num_steps, "int32")
+            scale = keras.ops.convert_to_tensor(guidance_scale, "float32")
+            if keras.config.backend() != "openvino":
+                return self.task.generate_step(inputs["latents"], (ids, negative), steps, scale)
+            # OpenVINO's fori_loop cannot close over the text embeddings: the same steps,
+            # unrolled (num_steps is fixed).
+            backbone = self.task.backbone
+            embeddings = backbone.encode_text_step(ids, negative)
+            latents = inputs["latents"]
+            for step in range(num_steps):
+                latents = backbone.denoise_step(latents, embeddings, step, steps, scale)
+            return backbone.decode_step(latents)
 
     return TextToImageStep()
 
