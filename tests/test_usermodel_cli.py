@@ -139,7 +139,7 @@ def test_a_builder_that_raises_is_named_and_one_that_dies_is_left_to_the_workers
     tmp_path: Path,
 ) -> None:
     from kerasbench.usermodel import UserModelError
-    from kerasbench.usermodel.probe import check_builds
+    from kerasbench.usermodel.buildcheck import check_builds
 
     pytest.importorskip("jax")
     (tmp_path / "builders.py").write_text(BUILDERS)

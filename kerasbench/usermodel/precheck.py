@@ -4,7 +4,7 @@ First without running anything: a ``.keras`` file is read as a zip (``load.read_
 ``load.unsafe_reason``), a Python builder and a custom-objects file are parsed with
 ``ast``. Then, when those pass, what only running the code can tell (a function that
 returns something other than a Model, an input shape left unknown) is found by building
-the model once in a child process (``probe.check_builds``); an unsafe file never gets there.
+the model once in a child process (``buildcheck.check_builds``); an unsafe file never gets there.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def check_model(
     build: bool = True,
 ) -> None:
     """Raise ``UserModelError`` (one line) for what is wrong with the model; ``build``: also
-    build it once in a child process (``probe.check_builds``), after the static checks."""
+    build it once in a child process (``buildcheck.check_builds``), after the static checks."""
     args = parse_model_args(split_list(model_args))
     parse_input_shapes(split_list(input_shapes))
     custom = _defined_names(Path(custom_objects), "--custom-objects") if custom_objects else {}
@@ -46,7 +46,7 @@ def check_model(
 
 
 def _probe(*key: Any) -> None:
-    from kerasbench.usermodel.probe import check_builds
+    from kerasbench.usermodel.buildcheck import check_builds
 
     note = check_builds(*key)
     if note:  # no verdict: the run goes ahead and its workers report

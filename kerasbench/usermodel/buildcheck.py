@@ -4,7 +4,7 @@ whether the workers could.
 What only running the user's code tells (a function that returns something other than a
 Model, an input whose shape stays unknown without ``--input-shapes``, a builder that
 raises) would otherwise fail inside every worker, after the run has started. So before
-any worker starts, ``check_builds`` runs ``python -m kerasbench.usermodel.probe`` once
+any worker starts, ``check_builds`` runs ``python -m kerasbench.usermodel.buildcheck`` once
 per distinct model: it loads or builds the model (no compile, no fit), resolves its input
 shapes and writes ``{"error": null}`` or ``{"error": "<one line>"}`` to a file. The
 function is the user's trusted code (README); a ``.keras`` file is loaded as the worker
@@ -27,7 +27,7 @@ from typing import Any
 from kerasbench.usermodel import UserModelError
 
 PROBE_TIMEOUT_S = 300.0
-PROBE_TIMEOUT_ENV = "KERASBENCH_PROBE_TIMEOUT"  # seconds, for a model slow to build
+PROBE_TIMEOUT_ENV = "KERASBENCH_BUILDCHECK_TIMEOUT"  # seconds, for a model slow to build
 
 
 def probe_backend() -> str:
@@ -68,13 +68,13 @@ def check_builds(
         "input_shapes": input_shapes,
     }
     timeout = float(os.environ.get(PROBE_TIMEOUT_ENV) or PROBE_TIMEOUT_S)
-    with tempfile.TemporaryDirectory(prefix="kerasbench-probe-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="kerasbench-buildcheck-") as tmp:
         out = Path(tmp) / "verdict.json"
         (Path(tmp) / "keras_home").mkdir()
         command = [
             sys.executable,
             "-m",
-            "kerasbench.usermodel.probe",
+            "kerasbench.usermodel.buildcheck",
             json.dumps(request),
             str(out),
         ]
@@ -138,7 +138,7 @@ def build_and_resolve(request: dict[str, Any]) -> None:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m kerasbench.usermodel.probe REQUEST_JSON VERDICT_FILE``."""
+    """``python -m kerasbench.usermodel.buildcheck REQUEST_JSON VERDICT_FILE``."""
     request, out = json.loads(argv[0]), Path(argv[1])
     try:
         build_and_resolve(request)
