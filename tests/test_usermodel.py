@@ -145,7 +145,7 @@ def test_model_saved_under_jax_runs_on_each_backend(saved: Path, backend: str) -
     stdout = _python(RUN_MODELS, str(saved), "train" if train else "predict", backend=backend)
     report = json.loads(stdout.split("RESULT ", 1)[1])
     assert (
-        "'features'" in report["unresolved"] and "--input-shape features=" in report["unresolved"]
+        "'features'" in report["unresolved"] and "--input-shapes features=" in report["unresolved"]
     )
     assert 0 <= report["tokens_max"] < 50  # inside the Embedding's input_dim
     assert report["predict_shape"] == [4, 3]

@@ -36,6 +36,24 @@ def build(width=4, depth=1):
     model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(x))
     model.compile(loss="sparse_categorical_crossentropy", optimizer="adam")
     return model
+
+
+def layers_only():
+    return [keras.layers.Dense(3)]
+
+
+def raises():
+    raise RuntimeError("boom")
+
+
+def dies():
+    import os
+    os._exit(3)
+
+
+def any_length(width=4):
+    inputs = keras.Input((None, 5), name="steps")
+    return keras.Model(inputs, keras.layers.Dense(width)(inputs))
 """
 
 # Saves a compiled model and a model whose Lambda touches a marker file when it runs.
@@ -97,6 +115,55 @@ def test_bad_function_references_are_refused_at_planning_time(tmp_path: Path, ca
     for args, words in cases:
         code, err = _run_cli(capsys, *args)
         _assert_one_line_exit_2(code, err, words)
+
+
+def test_what_only_building_tells_is_refused_before_anything_runs(
+    tmp_path: Path, kerasbench
+) -> None:
+    """A function that returns no Model, and an input left unknown without --input-shapes:
+    one line and exit 2 from the planning-time build, and no worker, no result."""
+    pytest.importorskip("jax")
+    (tmp_path / "builders.py").write_text(BUILDERS)
+    cases = [
+        ("builders.py:layers_only", "returned list, not a keras.Model"),
+        ("builders.py:any_length", "input 'steps' has unknown dimensions"),
+    ]
+    for ref, words in cases:
+        proc = kerasbench("run", "--model-path", ref, "--backends", "jax", "--steps", "2")
+        _assert_one_line_exit_2(proc.returncode, proc.stderr, ref.split(":")[1], words)
+        assert "--input-shapes steps=Nx5" in proc.stderr or "layers_only" in ref
+    assert not (tmp_path / ".kerasbench" / "results.db").exists()  # nothing was run
+
+
+def test_a_builder_that_raises_is_named_and_one_that_dies_is_left_to_the_workers(
+    tmp_path: Path,
+) -> None:
+    from kerasbench.usermodel import UserModelError
+    from kerasbench.usermodel.buildcheck import check_builds
+
+    pytest.importorskip("jax")
+    (tmp_path / "builders.py").write_text(BUILDERS)
+    ref = f"{tmp_path / 'builders.py'}:raises"
+    with pytest.raises(UserModelError, match=r"raises: building it failed: RuntimeError: boom$"):
+        check_builds(ref)
+    note = check_builds(f"{tmp_path / 'builders.py'}:dies")
+    assert note is not None and "gave no verdict" in note
+
+
+@pytest.mark.slow
+def test_a_shape_given_on_the_command_line_passes_the_probe_and_runs(
+    tmp_path: Path, kerasbench
+) -> None:
+    pytest.importorskip("jax")
+    (tmp_path / "builders.py").write_text(BUILDERS)
+    proc = kerasbench(
+        "run", "--model-path", "builders.py:any_length", "--input-shapes", "steps=7x5",
+        "--backends", "jax", "--modes", "predict", "--steps", "2", "--warmup", "1",
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    (r,) = report_json(kerasbench)
+    assert r["status"] == "ok" and r["model"] == "user:builders.any_length"
+    assert r["input_signature"] == "steps:?x5:float32" and r["params"] == 5 * 4 + 4
 
 
 def test_a_good_function_plans_under_its_own_name(tmp_path: Path) -> None:

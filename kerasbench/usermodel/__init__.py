@@ -9,6 +9,8 @@ command line uses to reject bad input before any worker starts.
 - ``signature`` synthesises seeded inputs and targets from the model's own signature.
 - ``training.compile_for_training`` picks the saved or given loss and optimizer.
 - ``identity`` says which model ran: its sha256, parameter count and input signature.
+- ``precheck`` and ``buildcheck`` run at planning time: static checks, then one build
+  in a child process, so that bad input is one line and exit 2 before any worker.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def parse_input_shapes(pairs: list[str]) -> dict[str, tuple[int, ...]]:
         dims = text.lower().split("x") if sep else []
         if not name or not dims or not all(d.isdigit() and int(d) > 0 for d in dims):
             raise UserModelError(
-                f"--input-shape {pair!r}: expected name=DIMxDIM... with positive integers"
+                f"--input-shapes {pair!r}: expected name=DIMxDIM... with positive integers"
             )
         shapes[name] = tuple(int(d) for d in dims)
     return shapes

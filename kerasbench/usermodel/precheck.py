@@ -1,17 +1,19 @@
 """The checks of a user's model that run when a run is planned, before any worker starts.
 
-Nothing here imports Keras or runs the user's code: a ``.keras`` file is read as a zip
-(``load.read_config``, ``load.unsafe_reason``), a Python builder and a custom-objects
-file are parsed with ``ast``. What only running the code can tell (a function that
-returns something other than a Model, an input shape left unknown) is the worker's
-one-line error.
+First without running anything: a ``.keras`` file is read as a zip (``load.read_config``,
+``load.unsafe_reason``), a Python builder and a custom-objects file are parsed with
+``ast``. Then, when those pass, what only running the code can tell (a function that
+returns something other than a Model, an input shape left unknown) is found by building
+the model once in a child process (``buildcheck.check_builds``); an unsafe file never gets there.
 """
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import sys
 from pathlib import Path
+from typing import Any
 
 from kerasbench.usermodel import UserModelError, parse_input_shapes, parse_model_args
 from kerasbench.usermodel.function import split_ref
@@ -24,8 +26,10 @@ def check_model(
     custom_objects: str = "",
     model_args: str = "",
     input_shapes: str = "",
+    build: bool = True,
 ) -> None:
-    """Raise ``UserModelError`` (one line) for what can be found wrong without running code."""
+    """Raise ``UserModelError`` (one line) for what is wrong with the model; ``build``: also
+    build it once in a child process (``buildcheck.check_builds``), after the static checks."""
     args = parse_model_args(split_list(model_args))
     parse_input_shapes(split_list(input_shapes))
     custom = _defined_names(Path(custom_objects), "--custom-objects") if custom_objects else {}
@@ -35,7 +39,21 @@ def check_model(
         problem = unsafe_reason(read_config(Path(path)), custom)
         if problem and not trust_code:
             raise UserModelError(f"--model-path {path}: {problem}")
-        return
+    else:
+        _check_function(path, args)
+    if build:
+        _probe(path, trust_code, custom_objects, model_args, input_shapes)
+
+
+def _probe(*key: Any) -> None:
+    from kerasbench.usermodel.buildcheck import check_builds
+
+    note = check_builds(*key)
+    if note:  # no verdict: the run goes ahead and its workers report
+        print(f"kerasbench: note: {note}", file=sys.stderr)
+
+
+def _check_function(path: str, args: dict[str, object]) -> None:
     target, func = split_ref(path)
     source = Path(target) if target.endswith(".py") else _module_file(target, path)
     params = _defined_names(source, f"--model-path {path!r}").get(func)

@@ -4,7 +4,7 @@ The input signature (names, shapes, dtypes) comes from the model's Keras inputs.
 Integer inputs that reach an ``Embedding`` are drawn below its ``input_dim`` (ids past it
 would index out of range: an error on some backends, garbage on others); other integer
 inputs are drawn from {0, 1}. A dimension other than the batch that the model leaves
-unknown must be given, e.g. ``{"image": (32, 32, 3)}`` from ``--input-shape image=32x32x3``.
+unknown must be given, e.g. ``{"image": (32, 32, 3)}`` from ``--input-shapes image=32x32x3``.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def resolve_shapes(
     names = [s["name"] for s in input_signature(model)]
     for name in given:
         if name not in names:
-            raise UserModelError(f"--input-shape {name}: the model has no such input ({names})")
+            raise UserModelError(f"--input-shapes {name}: the model has no such input ({names})")
     shapes = {}
     for sig in input_signature(model):
         name, shape = sig["name"], sig["shape"]
@@ -65,14 +65,14 @@ def resolve_shapes(
             )
             if not fits:
                 raise UserModelError(
-                    f"--input-shape {name}={'x'.join(map(str, want))} does not fit the "
+                    f"--input-shapes {name}={'x'.join(map(str, want))} does not fit the "
                     f"model's shape {tuple(shape)} (None = any)"
                 )
             shape = list(want)
         if any(d is None for d in shape):
             raise UserModelError(
                 f"input {name!r} has unknown dimensions {tuple(shape)}; give them with "
-                f"--input-shape {name}=" + "x".join("N" if d is None else str(d) for d in shape)
+                f"--input-shapes {name}=" + "x".join("N" if d is None else str(d) for d in shape)
             )
         shapes[name] = tuple(shape)
     return shapes
