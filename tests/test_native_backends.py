@@ -12,10 +12,12 @@ import pytest
 from factories import make_spec
 
 from kerasbench import backends, feasibility
+from kerasbench.models import get_model
 from kerasbench.native import MODELS, native_name
 from kerasbench.native.torch_models import TORCHVISION
 from kerasbench.orchestrate import plan as plan_mod
 from kerasbench.orchestrate.point import worker_env
+from kerasbench.worker.engines import optimizer_choice
 
 NATIVE = ("torch-native", "jax-native")
 # The cheapest kerasbench model behind each native architecture.
@@ -61,7 +63,9 @@ def test_one_step_of_every_native_model_through_the_worker(backend: str, model: 
     assert record.keras_version is None  # no Keras in a native point
     assert record.forward_flops_per_sample and record.forward_flops_per_sample > 0
     assert record.settings["native_model"] == native_name(model)
-    assert record.settings["optimizer"] == "sgd(learning_rate=0.01)"
+    # The same optimizer rule as the Keras side: the model's reference one.
+    name, _ = optimizer_choice(spec, get_model(model))
+    assert record.settings["optimizer"].startswith(f"{name}(")
 
 
 @pytest.mark.parametrize("backend", NATIVE)
@@ -109,7 +113,7 @@ def test_native_backends_run_only_when_named(monkeypatch: pytest.MonkeyPatch) ->
 @pytest.mark.parametrize(
     ("kw", "rule", "words"),
     [
-        ({"model": "bert_base", "backend": "jax-native"}, "native-backend", "no native"),
+        ({"model": "hub_bert_tiny", "backend": "jax-native"}, "native-backend", "no native"),
         ({"backend": "jax-native", "mode": "input_only"}, "native-backend", "measures modes"),
         ({"backend": "torch-native", "jit_compile": "on"}, "backend-axes", "no jit_compile"),
         ({"backend": "torch-native", "jit_compile": "off"}, "native-backend", "--compile"),

@@ -71,6 +71,10 @@ class TensorFlowEngine(DataParallelEngine):
         with self.strategy.scope():
             model = info.build(self.spec)
             compile_model(model, info, self.spec)
+            if self.spec.mode != "predict":
+                # Slot variables (momentum, RMSprop's averages) made lazily inside
+                # strategy.run would be created in a replica context, which TF refuses.
+                model.optimizer.build(model.trainable_variables)
         return model
 
     def run(
