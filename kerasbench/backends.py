@@ -69,7 +69,7 @@ class BackendInfo:
     @property
     def keras3_training(self) -> bool:
         """A Keras 3 backend with a training loop (parity compares these)."""
-        return self.training and not self.legacy
+        return self.training and not self.legacy and not self.native
 
     def native_input_missing(self) -> str | None:
         """The module its native input pipeline needs and this host lacks, or None."""
