@@ -184,69 +184,78 @@ def run_point(
     if reason:
         return Result.from_spec(spec, "skipped", reason, **common)
     common["probe_before"] = probe_figures()
-
     with tempfile.TemporaryDirectory(prefix="kerasbench-") as tmp:
         tmpdir = Path(tmp)
-        spec_path, result_path, log_path = (
-            tmpdir / "spec.json",
-            tmpdir / "result.json",
-            tmpdir / "worker.log",
-        )
-        (tmpdir / "keras_home").mkdir()
-        spec_path.write_text(json.dumps({"protocol": 1, "spec": spec.to_dict()}), "utf-8")
         started, cpu_before = time.perf_counter(), cpu_times()
-        # Marks every process of this point, so that strays outside its group are found too.
-        token = procs.new_token()
-        env = {**worker_env(spec, tmpdir / "keras_home"), procs.POINT_ENV: token}
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                worker_command(spec, spec_path, result_path, python),
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=tmpdir,
-                start_new_session=True,  # its own process group, killed as a whole
-            )
-            procs.started(proc.pid, token)
-            try:
-                returncode = proc.wait(timeout=spec.timeout)
-            except subprocess.TimeoutExpired:
-                procs.dump_stacks(proc.pid)  # where it hung goes into the stderr tail
-                _kill_group(proc)
-                common["cpu_steal_fraction"] = steal_fraction(cpu_before, cpu_times())
-                return Result.from_spec(
-                    spec,
-                    "timeout",
-                    f"no result within {spec.timeout:g} s; worker killed",
-                    duration_s=time.perf_counter() - started,
-                    stderr_tail=_tail(log_path),
-                    **common,
-                )
-            except BaseException:  # Ctrl-C: take the worker down with us
-                _kill_group(proc)
-                raise
-            finally:
-                # Anything the worker started and left behind goes with it.
-                procs.reap(proc.pid, token)
+        returncode = _run_worker(spec, python, tmpdir)
         duration = time.perf_counter() - started
-        common["probe_after"] = probe_figures()
         common["cpu_steal_fraction"] = steal_fraction(cpu_before, cpu_times())
-        raw: dict[str, Any] | None = None
-        if result_path.exists():
-            try:
-                raw = json.loads(result_path.read_text("utf-8"))
-            except (OSError, ValueError):
-                raw = None
-        if not isinstance(raw, dict):
-            how = procs.describe_exit(returncode)
+        log_tail = _tail(tmpdir / "worker.log")
+        if returncode is None:
             return Result.from_spec(
                 spec,
-                "failed",
-                f"worker {how} without a result",
+                "timeout",
+                f"no result within {spec.timeout:g} s; worker killed",
                 duration_s=duration,
-                stderr_tail=_tail(log_path),
+                stderr_tail=log_tail,
                 **common,
             )
-        tail = _tail(log_path) if raw.get("status") != "ok" else None
-        return Result.from_worker(spec, raw, duration_s=duration, stderr_tail=tail, **common)
+        common["probe_after"] = probe_figures()
+        raw = _read_result(tmpdir / "result.json")
+    if raw is None:
+        how = procs.describe_exit(returncode)
+        return Result.from_spec(
+            spec,
+            "failed",
+            f"worker {how} without a result",
+            duration_s=duration,
+            stderr_tail=log_tail,
+            **common,
+        )
+    tail = log_tail if raw.get("status") != "ok" else None
+    return Result.from_worker(spec, raw, duration_s=duration, stderr_tail=tail, **common)
+
+
+def _run_worker(spec: Spec, python: str | None, tmpdir: Path) -> int | None:
+    """Run the worker of ``spec`` in ``tmpdir`` to its end; its exit code, None on timeout.
+
+    The worker gets its own process group and a token in its environment, so that
+    everything it started, inside its group or not, is killed with it.
+    """
+    spec_path, result_path = tmpdir / "spec.json", tmpdir / "result.json"
+    (tmpdir / "keras_home").mkdir()
+    spec_path.write_text(json.dumps({"protocol": 1, "spec": spec.to_dict()}), "utf-8")
+    token = procs.new_token()
+    env = {**worker_env(spec, tmpdir / "keras_home"), procs.POINT_ENV: token}
+    with open(tmpdir / "worker.log", "wb") as log:
+        proc = subprocess.Popen(
+            worker_command(spec, spec_path, result_path, python),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmpdir,
+            start_new_session=True,  # its own process group, killed as a whole
+        )
+        procs.started(proc.pid, token)
+        try:
+            return proc.wait(timeout=spec.timeout)
+        except subprocess.TimeoutExpired:
+            procs.dump_stacks(proc.pid)  # where it hung goes into the stderr tail
+            _kill_group(proc)
+            return None
+        except BaseException:  # Ctrl-C: take the worker down with us
+            _kill_group(proc)
+            raise
+        finally:
+            # Anything the worker started and left behind goes with it.
+            procs.reap(proc.pid, token)
+
+
+def _read_result(path: Path) -> dict[str, Any] | None:
+    """The worker's raw record as parsed JSON, or None when it wrote none (or garbage)."""
+    try:
+        raw = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return raw if isinstance(raw, dict) else None
