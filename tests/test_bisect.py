@@ -12,6 +12,7 @@ from kerasbench.envs import EnvError, get
 from kerasbench.envs.bisect import (
     bisect,
     env_builder,
+    paired_test,
     parse_index_versions,
     released_versions,
     table_lines,
@@ -48,8 +49,12 @@ def test_parse_index_versions():
         parse_index_versions("ERROR: No matching distribution found for nothing")
 
 
-def _bench(first_slow: str | None, factor: float = 0.8, noise: float = 0.01):
-    """build/measure callbacks: releases from ``first_slow`` on run ``factor`` as fast."""
+def _bench(first_slow: str | None, factor: float = 0.8, noise: float = 0.01, between: float = 0.0):
+    """build/measure callbacks: releases from ``first_slow`` on run ``factor`` as fast.
+
+    ``noise``: spread of a process's windows; ``between``: spread between processes
+    (each measure call is one process, whose windows agree among themselves).
+    """
     rng = random.Random(0)
     built, measured = [], []
 
@@ -61,7 +66,7 @@ def _bench(first_slow: str | None, factor: float = 0.8, noise: float = 0.01):
         measured.append(env)
         version = Version(env.removeprefix("env-"))
         slow = first_slow is not None and version >= Version(first_slow)
-        level = 1000.0 * (factor if slow else 1.0)
+        level = 1000.0 * (factor if slow else 1.0) * rng.gauss(1.0, between)
         return [rng.gauss(level, noise * level) for _ in range(8)]
 
     return build, measure, built, measured
@@ -80,8 +85,9 @@ def test_bisect_finds_the_first_slower_release(index):
                for t in result.trials)  # fmt: skip
     assert len(result.trials) <= 4  # BAD, then log2(6) halvings
     assert len(set(built)) == len(built)  # each environment made once
-    # ABBA: every comparison alternates the sides, starting and ending on GOOD in 2 rounds.
-    assert measured[:4] == ["env-1.0.0", "env-2.0.0", "env-2.0.0", "env-1.0.0"]
+    # ABBA: every comparison alternates the sides, round after round (4 by default).
+    good, bad = "env-1.0.0", "env-2.0.0"
+    assert measured[:8] == [good, bad, bad, good, good, bad, bad, good]
     lines = table_lines(result, 0.05)
     assert "first slower release: 1.3.0" in lines[-1]
     assert [line.split()[0] for line in lines[2:-1]] == sorted(tried, key=Version)
@@ -102,9 +108,39 @@ def test_slowdown_below_threshold_is_not_a_regression():
 
 def test_noisy_slowdown_is_unclear_not_slower():
     build, measure, _, _ = _bench("1.1.0", factor=0.9, noise=0.3)
-    result = bisect("fakepkg", ["1.0.0", "1.1.0"], measure, build, rounds=1, log=str)
+    result = bisect("fakepkg", ["1.0.0", "1.1.0"], measure, build, rounds=2, log=str)
     assert [t.verdict for t in result.trials] in (["unclear"], ["same"])
     assert result.first_bad is None
+
+
+def test_processes_not_windows_are_the_samples():
+    # No change at all, but each process lands 20% off at random (a loaded machine) while
+    # its windows agree within 1%: a test over pooled windows finds "slower" releases in
+    # that luck; the paired test over rounds must not.
+    for seed_shift in range(3):
+        build, measure, _, _ = _bench(None, noise=0.01, between=0.2)
+        for _ in range(seed_shift):
+            measure("env-1.0.0")  # other draws of the process levels
+        result = bisect("fakepkg", ["1.0.0", "1.1.0"], measure, build, log=str)
+        assert result.first_bad is None, result.trials
+        (trial,) = result.trials
+        assert len(trial.rounds) == 4 and trial.p > 0.05
+
+
+def test_consistent_slowdown_is_slower_with_its_per_round_ratios():
+    build, measure, _, _ = _bench("1.1.0", factor=0.8, between=0.02)
+    result = bisect("fakepkg", ["1.0.0", "1.1.0"], measure, build, log=str)
+    (trial,) = result.trials
+    assert trial.verdict == "slower" and trial.ci[1] < 0.95
+    assert all(0.7 < r < 0.9 for r in trial.rounds)
+    assert table_lines(result, 0.05)[2].endswith(" ".join(f"{r:.3f}" for r in trial.rounds))
+
+
+def test_paired_test_needs_two_rounds():
+    with pytest.raises(EnvError, match="2 rounds or more"):
+        paired_test([0.8])
+    assert paired_test([0.8, 0.8]) == (0.8, (0.8, 0.8), 0.0)
+    assert paired_test([1.0, 1.0])[2] == 1.0
 
 
 def test_bisect_builds_real_environments_from_the_index(index, tmp_path):

@@ -112,6 +112,25 @@ def test_by_version_orders_with_packaging_and_snaps_to_releases():
     assert exit_code([history], THRESHOLD) == 1
 
 
+def test_by_version_joins_the_environments_that_hold_the_versions():
+    # run --env k380,k390,k3100: each release in its own environment, env in the point key.
+    rng = random.Random(4)
+    plan = [("k380", "3.8.0", 1000.0), ("k390", "3.9.0", 1000.0), ("k3100", "3.10.0", 800.0)]
+    results = [
+        replace(_versioned(version, i * 4 + j, speed, rng), env=env)
+        for i, (env, version, speed) in enumerate(plan)
+        for j in range(4)
+    ]
+    (series,) = build_series(results, by="keras")
+    assert [e.label for e in series.entries] == ["3.8.0"] * 4 + ["3.9.0"] * 4 + ["3.10.0"] * 4
+    assert "env" not in series.title
+    history = detect(series)
+    assert [(s.at, s.label) for s in history.steps] == [(8, "3.10.0")]
+    # By date each environment stays a configuration of its own, named by its env.
+    by_date = build_series(results)
+    assert sorted(s.title.split()[-1] for s in by_date) == ["k3100", "k380", "k390"]
+
+
 def test_results_without_the_version_are_left_out_and_counted():
     rng = random.Random(2)
     results = [_versioned("3.8.0", i, 1000.0, rng) for i in range(3)]

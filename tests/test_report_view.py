@@ -83,6 +83,17 @@ def test_points_of_several_hosts_or_device_kinds_are_rows_of_their_own() -> None
     ]
 
 
+def test_points_of_several_environments_are_rows_of_their_own() -> None:
+    # run --env k311,k315: the same point in two named environments is two rows, not one
+    # cell where the last environment wins.
+    old, new = replace(ok("jax", 1000.0), env="k311"), replace(ok("jax", 900.0), env="k315")
+    view = build_view([old, new])
+    assert view.headers == ("model", "mode", "batch", "env")
+    assert [row.config[-1] for row in view.rows] == ["k311", "k315"]
+    assert [row.cells["jax"].samples_per_sec for row in view.rows] == [1000.0, 900.0]
+    assert build_view([ok("jax", 1000.0)]).headers == ("model", "mode", "batch")
+
+
 def test_markdown_marks_the_fastest_in_bold() -> None:
     text = formats.markdown(RESULTS)
     lines = text.splitlines()

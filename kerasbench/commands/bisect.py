@@ -33,7 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, help="default: the model's")
     p.add_argument("--steps", type=int, default=20, help="timed steps per measurement (20)")
     p.add_argument("--threshold", default="5%", help="slowdown that counts (default 5%%)")
-    p.add_argument("--rounds", type=int, default=2, help="ABBA rounds per comparison (2)")
+    p.add_argument(
+        "--rounds", type=int, default=4, help="ABBA rounds per comparison, 2 or more (4)"
+    )
     p.add_argument("--alpha", type=float, default=0.05, help="significance level (0.05)")
     p.add_argument(
         "--pip", nargs="*", default=[], metavar="SPEC", help="more packages for every environment"
@@ -91,8 +93,8 @@ def main(args: argparse.Namespace) -> int:
     from kerasbench.envs.named import Index
     from kerasbench.report.verdicts import CompareError, parse_threshold
 
-    if args.rounds < 1:
-        raise UsageError(f"--rounds: {args.rounds} must be at least 1")
+    if args.rounds < 2:  # the test is paired over rounds
+        raise UsageError(f"--rounds: {args.rounds} must be at least 2")
     if not 0 < args.alpha < 1:
         raise UsageError(f"--alpha: {args.alpha} is out of range (0, 1)")
     try:

@@ -6,10 +6,17 @@ environment per release it needs (``named.create``), and measures each against G
 ABBA rounds (GOOD, NEW, NEW, GOOD, ...) so that the machine's drift over minutes falls
 on both sides alike. It first checks that BAD really is slower than GOOD, then halves
 the range: a release is "slower" when its throughput ratio to GOOD is below
-1 - threshold with p < alpha (Mann-Whitney U over the two sides' samples) - a release
-that is beyond the threshold but not significant is "unclear" and counts as not
-slower, so the search stays on the side of the evidence. The result is the table of
-every release tried and the first slower one.
+1 - threshold with p < alpha - a release that is beyond the threshold but not
+significant is "unclear" and counts as not slower, so the search stays on the side of
+the evidence. The result is the table of every release tried and the first slower one.
+
+The test is paired over rounds, as ``compare`` does for interleaved runs: each round
+gives one ratio (NEW's median throughput over GOOD's, from the two processes that ran
+next to each other), and the verdict is a one-sample t-test on the log ratios with its
+95% t interval. Each process is one sample, not each window: two processes of one
+point differ by several % (tens of % on a loaded machine) while windows within one
+agree, so a test over pooled windows calls that luck significant (a first real run
+found keras 3.15.1 "0.52x slower than 3.10.0, p=0.049" from one unlucky process).
 
 The measuring is a callback, ``measure(env_name) -> throughput samples``: the lead's
 runner runs the configuration in that environment and returns its per-window (or
@@ -18,7 +25,9 @@ per-process) throughputs; tests inject a slowdown.
 
 from __future__ import annotations
 
+import math
 import re
+import statistics
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,11 +35,11 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from kerasbench.envs.named import EnvError, Index, create, run_checked
-from kerasbench.stats import mann_whitney_u, throughput_ratio_ci
 
 Measure = Callable[[str], Sequence[float]]
 Build = Callable[[str], str]  # version -> environment name
 ALPHA = 0.05
+ROUNDS = 4  # ABBA BAAB ...: an even count balances the positions; a t-test needs 2+
 
 
 def _version(text: str, what: str) -> Version:
@@ -81,10 +90,11 @@ class Trial:
 
     version: str
     env: str
-    ratio: float
+    ratio: float  # the median of the per-round ratios
     ci: tuple[float, float]
     p: float
     verdict: str  # "slower", "unclear" (beyond the threshold, not significant), "same"
+    rounds: tuple[float, ...] = ()  # each round's NEW/GOOD throughput ratio
 
 
 @dataclass(frozen=True)
@@ -98,26 +108,41 @@ class Bisection:
     last_good: str | None
 
 
+def paired_test(ratios: Sequence[float]) -> tuple[float, tuple[float, float], float]:
+    """(median ratio, 95% t interval, p) of per-round ratios: a t-test on their logs."""
+    from scipy import stats
+
+    if len(ratios) < 2:
+        raise EnvError(f"a paired test needs 2 rounds or more, not {len(ratios)}")
+    logs = [math.log(r) for r in ratios]
+    mean, sd = statistics.fmean(logs), statistics.stdev(logs)
+    if sd < 1e-12:  # identical ratios: certain, unless there is no change at all
+        return ratios[0], (ratios[0], ratios[0]), 1.0 if mean == 0 else 0.0
+    half = float(stats.t.ppf(0.975, len(logs) - 1)) * sd / math.sqrt(len(logs))
+    p = float(stats.ttest_1samp(logs, 0.0).pvalue)
+    return statistics.median(ratios), (math.exp(mean - half), math.exp(mean + half)), p
+
+
 def compare(
     good_env: str, new_env: str, measure: Measure, rounds: int, threshold: float, alpha: float
-) -> tuple[float, tuple[float, float], float, str]:
-    """Measure NEW against GOOD in ABBA rounds; (ratio, CI, p, verdict)."""
-    good: list[float] = []
-    new: list[float] = []
+) -> tuple[float, tuple[float, float], float, str, tuple[float, ...]]:
+    """Measure NEW against GOOD in ABBA rounds; (ratio, CI, p, verdict, per-round ratios)."""
+    ratios = []
     for r in range(rounds):
         order = (good_env, new_env) if r % 2 == 0 else (new_env, good_env)
+        speed = {}
         for env in order:  # ABBA: GOOD NEW | NEW GOOD | GOOD NEW ...
-            (good if env == good_env else new).extend(measure(env))
-    if not good or not new:
-        raise EnvError(f"measuring {new_env} against {good_env} gave no samples")
-    # Throughputs as times per item, so the CI is the one compare uses (NEW over GOOD).
-    ratio, low, high = throughput_ratio_ci([1 / v for v in good], [1 / v for v in new])
-    _, p = mann_whitney_u(good, new)
+            samples = measure(env)
+            if not samples:
+                raise EnvError(f"measuring {env} gave no samples")
+            speed[env] = statistics.median(samples)
+        ratios.append(speed[new_env] / speed[good_env])
+    ratio, (low, high), p = paired_test(ratios)
     if ratio < 1 - threshold:
         verdict = "slower" if p < alpha and high < 1 else "unclear"
     else:
         verdict = "same"
-    return ratio, (low, high), p, verdict
+    return ratio, (low, high), p, verdict, tuple(ratios)
 
 
 def bisect(
@@ -126,7 +151,7 @@ def bisect(
     measure: Measure,
     build: Build,
     threshold: float = 0.05,
-    rounds: int = 2,
+    rounds: int = ROUNDS,
     alpha: float = ALPHA,
     log: Callable[[str], None] = print,
 ) -> Bisection:
@@ -139,10 +164,10 @@ def bisect(
     def tried(i: int) -> Trial:
         version = versions[i]
         envs.setdefault(version, build(version))
-        ratio, ci, p, verdict = compare(
+        ratio, ci, p, verdict, per_round = compare(
             envs[versions[0]], envs[version], measure, rounds, threshold, alpha
         )
-        trial = Trial(version, envs[version], ratio, ci, p, verdict)
+        trial = Trial(version, envs[version], ratio, ci, p, verdict, per_round)
         log(f"{package} {version}: {ratio:.3f} x {versions[0]} (p={p:.3g}) {verdict}")
         trials.append(trial)
         return trial
@@ -183,11 +208,14 @@ def table_lines(result: Bisection, threshold: float) -> list[str]:
     lines = [
         f"{result.package}: {len(result.versions)} releases from {result.versions[0]} "
         f"to {result.versions[-1]}; {len(result.trials)} tried against {result.versions[0]}",
-        f"  {'version':<14} {'ratio':>7} {'95% CI':>17} {'p':>8}  verdict",
+        f"  {'version':<14} {'ratio':>7} {'95% CI':>17} {'p':>8}  {'verdict':<8} per round",
     ]
     for t in sorted(result.trials, key=lambda t: Version(t.version)):
         ci = f"{t.ci[0]:.3f}..{t.ci[1]:.3f}"
-        lines.append(f"  {t.version:<14} {t.ratio:>7.3f} {ci:>17} {t.p:>8.3g}  {t.verdict}")
+        per_round = " ".join(f"{r:.3f}" for r in t.rounds)
+        lines.append(
+            f"  {t.version:<14} {t.ratio:>7.3f} {ci:>17} {t.p:>8.3g}  {t.verdict:<8} {per_round}"
+        )
     if result.first_bad is None:
         lines.append(
             f"  {result.versions[-1]} is not significantly more than {threshold:.0%} slower "

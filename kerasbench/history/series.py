@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -86,9 +86,11 @@ class Series:
         return tuple(i for i in range(1, len(labels)) if labels[i] != labels[i - 1])
 
 
-def title(result: Result) -> str:
-    """A short name of a configuration for terminal lines."""
+def title(result: Result, with_env: bool = True) -> str:
+    """A short name of a configuration for terminal lines (``with_env``: its environment)."""
     parts = [result.model, result.backend, result.mode, f"batch {result.batch_size}"]
+    if with_env and result.env:
+        parts.append(f"env {result.env}")
     if result.devices != 1 or result.num_hosts != 1:
         parts.append(f"{result.num_hosts}x{result.devices} {result.device_kind_requested}")
     elif result.device_kind_requested not in ("auto", "cpu"):
@@ -96,6 +98,17 @@ def title(result: Result) -> str:
     if result.precision not in ("float32", ""):
         parts.append(result.precision)
     return " ".join(parts)
+
+
+def series_key(result: Result, by: str | None) -> str:
+    """The configuration a result belongs to in a history: its point key, and by a
+    package's version without its environment.
+
+    ``env`` is part of a point's identity, but ordering by a package's version means
+    comparing the environments that hold the versions (``run --env k310,k311``): keyed
+    by environment, each release would be a history of its own with no step to find.
+    """
+    return result.point_key if by is None else replace(result, env="").point_key
 
 
 def _entry(result: Result, label: str) -> Entry | None:
@@ -154,17 +167,25 @@ def build_series(
         entry = _entry(result, _label(result, by))
         if entry is None:
             continue
+        key = series_key(result, by)
         order = _order_key(result, by)
         if order is None:
-            dropped[result.point_key] += 1
+            dropped[key] += 1
             continue
-        grouped[result.point_key].append((order, entry))
+        grouped[key].append((order, entry))
     series = []
     for key, items in grouped.items():
         items.sort(key=lambda item: item[0])
         entries = tuple(e for _, e in items)
         first = entries[0].result
         series.append(
-            Series(key, title(first), first.throughput_unit, by, entries, dropped.get(key, 0))
+            Series(
+                key,
+                title(first, by is None),
+                first.throughput_unit,
+                by,
+                entries,
+                dropped.get(key, 0),
+            )
         )
     return sorted(series, key=lambda s: s.title)

@@ -92,7 +92,7 @@ def spread_notes(results: Sequence[Result]) -> list[str]:
     """One line per pooled or unsettled point: between- and within-process spread, drift."""
     notes = []
     for r in results:
-        where = f"{r.model} {r.mode} on {r.backend}"
+        where = f"{r.model} {r.mode} on {r.backend}" + (f" in {r.env}" if r.env else "")
         if r.repeats_pooled and r.between_process_cv is not None:
             notes.append(
                 f"{where}: {r.repeats_pooled} processes; spread between processes "

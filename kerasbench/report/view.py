@@ -96,6 +96,8 @@ FIELDS = (
         lambda r: f"sha256 {(r.model_sha256 or '-')[:10]}",
         lambda r: r.model_sha256 is not None,
     ),
+    # run --env a,b: each named environment is a row (env is in the point key)
+    Field("env", "env", lambda r: r.env or "-", lambda r: f"env {r.env}" if r.env else "no env"),
     Field(
         "label", "label", _plain("label"), lambda r: f"label {r.label}" if r.label else "no label"
     ),
