@@ -56,6 +56,8 @@ from kerasbench.store.schema import (
 BUSY_TIMEOUT_MS = 30_000
 # Attempts at a write that still finds the store locked after the busy timeout.
 WRITE_ATTEMPTS = 3
+# Opening retries when SQLite refuses a lock at once (see _open_retrying).
+OPEN_ATTEMPTS = 10
 # "scheme://..." is a URL, never a file name (a file store would make a folder "scheme:").
 URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -105,7 +107,7 @@ class Store:
                 sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             )
             self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            self._open()
+            self._open_retrying()
         except sqlite3.OperationalError as exc:
             if create or _is_busy(exc):
                 self._conn.close()
@@ -180,6 +182,21 @@ class Store:
             )
         if version < 1:
             raise StoreError(f"{self.path}: results store without a schema version; refusing it")
+
+    def _open_retrying(self) -> None:
+        """``_open``, again while another process holds a lock SQLite will not wait for.
+
+        Switching a new store to WAL needs the file to itself, and SQLite answers
+        "database is locked" at once, without its busy timeout, while several
+        processes create the same store.
+        """
+        for attempt in range(1, OPEN_ATTEMPTS + 1):
+            try:
+                return self._open()
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or attempt == OPEN_ATTEMPTS:
+                    raise
+                time.sleep(0.1 * attempt)
 
     def _open(self) -> None:
         app_id, version, tables = self._header(self._conn)
