@@ -163,7 +163,7 @@ def json_records(results: Sequence[Result]) -> str:
     return json.dumps([r.to_dict() for r in results], indent=2) + "\n"
 
 
-def _csv_cell(value: object) -> object:
+def csv_cell(value: object) -> object:
     """A CSV cell: lists and dicts as JSON, strings without control characters but \\n, \\t."""
     if isinstance(value, (list, dict)):
         return json.dumps(value)  # JSON escapes control characters itself
@@ -179,5 +179,5 @@ def csv_records(results: Sequence[Result]) -> str:
     writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
     writer.writeheader()
     for record in records:
-        writer.writerow({k: _csv_cell(v) for k, v in record.items()})
+        writer.writerow({k: csv_cell(v) for k, v in record.items()})
     return out.getvalue()

@@ -197,7 +197,7 @@ def overhead_csv(rows: Sequence[OverheadRow]) -> str:
     import csv
     import io
 
-    from kerasbench.report.formats import _csv_cell
+    from kerasbench.report.formats import csv_cell
 
     if not rows:
         return ""
@@ -206,7 +206,7 @@ def overhead_csv(rows: Sequence[OverheadRow]) -> str:
     writer = csv.DictWriter(out, fieldnames=list(records[0]), lineterminator="\n")
     writer.writeheader()
     for record in records:
-        writer.writerow({k: _csv_cell(v) for k, v in record.items()})
+        writer.writerow({k: csv_cell(v) for k, v in record.items()})
     return out.getvalue()
 
 
