@@ -50,19 +50,26 @@ def resolve_function(ref: str, base_dir: str | Path | None = None) -> tuple[Call
 
 
 def _import_file(path: Path, ref: str) -> Any:
+    return import_user_file(path, f"kerasbench_user_{path.stem}", f"--model-path {ref!r}")
+
+
+def import_user_file(path: Path, module_name: str, culprit: str) -> Any:
+    """Import the user's own Python file (trusted code) as ``module_name``.
+
+    Every failure is a UserModelError that starts with ``culprit`` (the flag and value).
+    """
     if not path.is_file():
-        raise UserModelError(f"--model-path {ref!r}: no such file {path}")
-    name = f"kerasbench_user_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
+        raise UserModelError(f"{culprit}: no such file {path}")
+    spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
-        raise UserModelError(f"--model-path {ref!r}: {path} is not an importable Python file")
+        raise UserModelError(f"{culprit}: {path} is not an importable Python file")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
+    sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
     except Exception as error:
-        del sys.modules[name]
-        raise UserModelError(f"--model-path {ref!r}: importing {path} failed: {error!r}") from error
+        del sys.modules[module_name]
+        raise UserModelError(f"{culprit}: importing {path} failed: {error!r}") from error
     return module
 
 

@@ -9,10 +9,8 @@ is one line naming the layer, and so that nothing is deserialized before we deci
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import json
-import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,20 +107,11 @@ def import_custom_objects(file: str | Path) -> dict[str, Any]:
 
     A module-level ``CUSTOM_OBJECTS`` dict, when present, is used as it is.
     """
+    from kerasbench.usermodel.function import import_user_file
+
     file = Path(file)
-    if not file.is_file():
-        raise UserModelError(f"--custom-objects {file}: no such file")
     name = f"kerasbench_custom_objects_{file.stem}"
-    spec = importlib.util.spec_from_file_location(name, file)
-    if spec is None or spec.loader is None:
-        raise UserModelError(f"--custom-objects {file}: not an importable Python file")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except Exception as error:
-        del sys.modules[name]
-        raise UserModelError(f"--custom-objects {file}: importing it failed: {error!r}") from error
+    module = import_user_file(file, name, f"--custom-objects {file}")
     explicit = getattr(module, "CUSTOM_OBJECTS", None)
     if isinstance(explicit, dict):
         return dict(explicit)
