@@ -10,6 +10,7 @@ record, a malformed result) live here so both stores refuse the same things.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -156,3 +157,95 @@ def filters(
             query += f" AND {column} IN ({', '.join([mark] * len(values))})"
             params.extend(values)
     return query, params
+
+
+class RunBook:
+    """The run bookkeeping both stores share, written once over their SQL dialects.
+
+    A store provides ``path``, ``_conn``, ``_read(sql, params)`` and
+    ``_retry(what, write)`` (one transaction, retried while another writer holds
+    the lock), and says how its SQL differs: ``MARK``, the parameter placeholder;
+    ``PLAN_LENGTH``, the planned points of a run; ``RUN_ORDER``, the order runs were
+    started in.
+    """
+
+    MARK = "?"
+    PLAN_LENGTH = "json_array_length(specs_json)"
+    RUN_ORDER = "started_at, rowid"
+    path: Any
+    _conn: Any
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    def _retry(self, what: str, write: Any) -> Any:
+        raise NotImplementedError
+
+    def _sql(self, sql: str) -> str:
+        """``sql`` written with ``?`` placeholders, in this store's own."""
+        return sql.replace("?", self.MARK)
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def begin_run(
+        self,
+        suite: str | None,
+        label: str,
+        argv: list[str],
+        host: dict[str, Any],
+        specs: list[dict[str, Any]] | None = None,
+    ) -> str:
+        """Record a new run (and its planned points, for resuming); returns its id."""
+        run_id = uuid.uuid4().hex[:12]
+        plan = None if specs is None else json.dumps(specs)
+        values = (run_id, now_iso(), suite, label, json.dumps(argv), json.dumps(host), plan)
+        sql = self._sql(
+            "INSERT INTO runs (run_id, started_at, suite, label, argv, host_json, specs_json)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+        )
+        self._retry("record the run", lambda c: c.execute(sql, values))
+        return run_id
+
+    def end_run(self, run_id: str, status: str) -> None:
+        self._set_run_status(run_id, status, now_iso())
+
+    def reopen_run(self, run_id: str) -> None:
+        """Mark a run as running again (it is being resumed)."""
+        self._set_run_status(run_id, "running", None)
+
+    def _set_run_status(self, run_id: str, status: str, finished_at: str | None) -> None:
+        check_status(status)
+        sql = self._sql("UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?")
+        self._retry("update the run", lambda c: c.execute(sql, (finished_at, status, run_id)))
+
+    def runs(self) -> list[RunInfo]:
+        rows = self._read(
+            "SELECT run_id, started_at, finished_at, suite, label, status, host_json,"
+            f" {self.PLAN_LENGTH} FROM runs ORDER BY {self.RUN_ORDER}"
+        )
+        return [run_info(str(self.path), r) for r in rows]
+
+    def run_plan(self, run_id: str) -> list[dict[str, Any]] | None:
+        """The planned points of a run as Spec dicts, or None when none was stored."""
+        rows = self._read(self._sql("SELECT specs_json FROM runs WHERE run_id = ?"), (run_id,))
+        if not rows:
+            raise StoreError(f"{self.path}: no run {run_id!r} in this store")
+        return parse_plan(str(self.path), run_id, rows[0][0])
+
+    def finished_points(self, run_id: str) -> set[int]:
+        """Indices (in the run's plan) of the points that have a saved result."""
+        rows = self._read(
+            self._sql(
+                "SELECT DISTINCT point_index FROM results"
+                " WHERE run_id = ? AND point_index IS NOT NULL"
+            ),
+            (run_id,),
+        )
+        return {r[0] for r in rows if isinstance(r[0], int)}

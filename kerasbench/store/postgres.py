@@ -17,10 +17,8 @@ time limit), the counterpart of the SQLite store's progress handler.
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -31,15 +29,11 @@ from kerasbench.result import Result
 from kerasbench.store.interface import (
     RESULT_COLUMNS,
     RUN_COLUMNS,
-    RunInfo,
-    check_status,
+    RunBook,
     filters,
     keep_latest,
-    now_iso,
-    parse_plan,
     read_records,
     result_row,
-    run_info,
 )
 from kerasbench.store.schema import (
     APPLICATION_ID,
@@ -91,8 +85,12 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
-class PostgresStore:
+class PostgresStore(RunBook):
     """An open PostgreSQL results store (the same interface as ``sqlite.Store``)."""
+
+    MARK = "%s"
+    PLAN_LENGTH = "json_array_length(specs_json::json)"
+    RUN_ORDER = "started_at, seq"  # runs started in the same second keep their order
 
     def __init__(
         self, url: str, create: bool = True, read_time_limit_s: float = READ_TIME_LIMIT_S
@@ -228,76 +226,6 @@ class PostgresStore:
             except psycopg.Error as exc:
                 raise StoreError(f"{self.path}: could not {what}: {_first_line(exc)}") from None
         raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> PostgresStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # runs ----------------------------------------------------------------
-
-    def begin_run(
-        self,
-        suite: str | None,
-        label: str,
-        argv: list[str],
-        host: dict[str, Any],
-        specs: list[dict[str, Any]] | None = None,
-    ) -> str:
-        """Record a new run (and its planned points, for resuming); returns its id."""
-        run_id = uuid.uuid4().hex[:12]
-        plan = None if specs is None else json.dumps(specs)
-        values = (run_id, now_iso(), suite, label, json.dumps(argv), json.dumps(host), plan)
-        self._retry(
-            "record the run",
-            lambda c: c.execute(
-                "INSERT INTO runs (run_id, started_at, suite, label, argv, host_json, specs_json)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                values,
-            ),
-        )
-        return run_id
-
-    def end_run(self, run_id: str, status: str) -> None:
-        self._set_run_status(run_id, status, now_iso())
-
-    def reopen_run(self, run_id: str) -> None:
-        self._set_run_status(run_id, "running", None)
-
-    def _set_run_status(self, run_id: str, status: str, finished_at: str | None) -> None:
-        check_status(status)
-        self._retry(
-            "update the run",
-            lambda c: c.execute(
-                "UPDATE runs SET finished_at = %s, status = %s WHERE run_id = %s",
-                (finished_at, status, run_id),
-            ),
-        )
-
-    def runs(self) -> list[RunInfo]:
-        rows = self._read(
-            "SELECT run_id, started_at, finished_at, suite, label, status, host_json,"
-            " json_array_length(specs_json::json) FROM runs ORDER BY started_at, seq"
-        )
-        return [run_info(self.path, r) for r in rows]
-
-    def run_plan(self, run_id: str) -> list[dict[str, Any]] | None:
-        rows = self._read("SELECT specs_json FROM runs WHERE run_id = %s", (run_id,))
-        if not rows:
-            raise StoreError(f"{self.path}: no run {run_id!r} in this store")
-        return parse_plan(self.path, run_id, rows[0][0])
-
-    def finished_points(self, run_id: str) -> set[int]:
-        rows = self._read(
-            "SELECT DISTINCT point_index FROM results"
-            " WHERE run_id = %s AND point_index IS NOT NULL",
-            (run_id,),
-        )
-        return {r[0] for r in rows if isinstance(r[0], int)}
 
     # results -------------------------------------------------------------
 

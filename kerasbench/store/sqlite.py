@@ -16,11 +16,9 @@ run can be resumed from the store alone.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,15 +28,11 @@ from kerasbench.result import Result
 from kerasbench.store.interface import (
     RESULT_COLUMNS,
     RUN_COLUMNS,
-    RunInfo,
-    check_status,
+    RunBook,
     filters,
     keep_latest,
-    now_iso,
-    parse_plan,
     read_records,
     result_row,
-    run_info,
 )
 from kerasbench.store.schema import (
     APPLICATION_ID,
@@ -73,7 +67,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
-class Store:
+class Store(RunBook):
     """An open results store. Use as a context manager, or call ``close``."""
 
     def __init__(
@@ -251,81 +245,6 @@ class Store:
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"{self.path}: could not {what}: {exc}") from exc
         raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def __enter__(self) -> Store:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # runs ---------------------------------------------------------------
-
-    def begin_run(
-        self,
-        suite: str | None,
-        label: str,
-        argv: list[str],
-        host: dict[str, Any],
-        specs: list[dict[str, Any]] | None = None,
-    ) -> str:
-        """Record a new run (and its planned points, for resuming); returns its id."""
-        run_id = uuid.uuid4().hex[:12]
-        plan = None if specs is None else json.dumps(specs)
-        self._retry(
-            "record the run",
-            lambda c: c.execute(
-                "INSERT INTO runs (run_id, started_at, suite, label, argv, host_json, specs_json)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, now_iso(), suite, label, json.dumps(argv), json.dumps(host), plan),
-            ),
-        )
-        return run_id
-
-    def end_run(self, run_id: str, status: str) -> None:
-        self._set_run_status(run_id, status, now_iso())
-
-    def reopen_run(self, run_id: str) -> None:
-        """Mark a run as running again (it is being resumed)."""
-        self._set_run_status(run_id, "running", None)
-
-    def _set_run_status(self, run_id: str, status: str, finished_at: str | None) -> None:
-        check_status(status)
-        self._retry(
-            "update the run",
-            lambda c: c.execute(
-                "UPDATE runs SET finished_at = ?, status = ? WHERE run_id = ?",
-                (finished_at, status, run_id),
-            ),
-        )
-
-    def runs(self) -> list[RunInfo]:
-        rows = self._read(
-            "SELECT run_id, started_at, finished_at, suite, label, status, host_json,"
-            " json_array_length(specs_json) FROM runs ORDER BY started_at, rowid"
-        )
-        return [self._run_info(r) for r in rows]
-
-    def _run_info(self, row: tuple[Any, ...]) -> RunInfo:
-        return run_info(str(self.path), row)
-
-    def run_plan(self, run_id: str) -> list[dict[str, Any]] | None:
-        """The planned points of a run as Spec dicts, or None when none was stored."""
-        rows = self._read("SELECT specs_json FROM runs WHERE run_id = ?", (run_id,))
-        row = rows[0] if rows else None
-        if row is None:
-            raise StoreError(f"{self.path}: no run {run_id!r} in this store")
-        return parse_plan(str(self.path), run_id, row[0])
-
-    def finished_points(self, run_id: str) -> set[int]:
-        """Indices (in the run's plan) of the points that have a saved result."""
-        rows = self._read(
-            "SELECT DISTINCT point_index FROM results WHERE run_id = ? AND point_index IS NOT NULL",
-            (run_id,),
-        )
-        return {r[0] for r in rows if isinstance(r[0], int)}
 
     # results ------------------------------------------------------------
 
