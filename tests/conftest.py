@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kerasbench import backends
+from kerasbench.worker.rendezvous import free_port
 
 KERAS3_BACKENDS = ("jax", "tensorflow", "torch")
 
@@ -117,14 +118,6 @@ def _pg_bindir() -> Path | None:
     return next((d for d in found if (d / "initdb").exists() and (d / "pg_ctl").exists()), None)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def pg_server():
     """A PostgreSQL server started for this session (trust auth on 127.0.0.1); its base URL.
@@ -142,7 +135,7 @@ def pg_server():
     pytest.importorskip("psycopg")
     as_root = os.geteuid() == 0
     folder = Path(tempfile.mkdtemp(prefix="kerasbench-pg-"))
-    data, port = folder / "data", _free_port()
+    data, port = folder / "data", free_port()
 
     def as_owner(cmd: list[str]) -> subprocess.CompletedProcess[str]:
         if as_root:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,16 +17,11 @@ from kerasbench.report import scaling
 from kerasbench.result import Result
 from kerasbench.spec import Spec, SpecError
 from kerasbench.worker.engines.data_parallel import local_rows
+from kerasbench.worker.rendezvous import free_port
 from kerasbench.worker.torchrun import torchrun_args
 from tests.conftest import backend_params, report_json
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # --- placement, validation and commands (no worker) ---------------------------------
@@ -133,6 +127,39 @@ def test_torch_points_start_through_torchrun() -> None:
     assert any(a.startswith("--rdzv-conf=timeout=") for a in args) and "--nproc-per-node=2" in args
 
 
+def test_a_torchrun_host_whose_agent_lingers_ends_once_its_result_is_written(tmp_path) -> None:
+    # torchrun's agent can wait 300 s in its exit barrier for another host's agent;
+    # the host's result is whole by then, so the wrapper ends after a grace period.
+    result = tmp_path / "result.json"
+    program = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from kerasbench.worker import torchrun\n"
+        "torchrun._end_when_result_lingers(Path(sys.argv[1]), grace_s=0.2)\n"
+        "Path(sys.argv[1]).write_text('{}')\n"
+        "time.sleep(60)\n"
+        "sys.exit(3)\n"
+    )
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", program, str(result)],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0 and time.monotonic() - started < 30
+    assert "still waiting for other hosts to sign off" in proc.stderr
+
+
+def test_free_ports_lie_below_the_range_the_os_gives_outgoing_connections() -> None:
+    # A client retrying to reach a port in that range can connect to itself.
+    from kerasbench.worker import rendezvous
+
+    low, _ = rendezvous._ephemeral_range()
+    assert all(10_000 <= rendezvous.free_port() < low for _ in range(5))
+
+
 # --- real workers: simulated CPU devices ---------------------------------------------
 
 DEVICES_SUITE = """
@@ -213,6 +240,16 @@ def _records(tmp_path: Path, rank: int) -> list[dict]:
     return json.loads(proc.stdout) if proc.returncode == 0 else []
 
 
+def _diagnosis(tmp_path: Path, outputs: list[str]) -> str:
+    """What each host printed, and the error and log tail its store kept (stacks on a timeout)."""
+    parts = []
+    for rank, output in enumerate(outputs):
+        parts.append(f"--- host {rank} printed:\n{output}")
+        for row in _records(tmp_path, rank):
+            parts.append(f"--- host {rank} stored: {row['error']}\n{row.get('stderr_tail') or ''}")
+    return "\n".join(parts)
+
+
 def _point(backend: str, num_hosts: int, timeout: float) -> list[str]:
     return [
         *("--backends", backend, "--models", "mlp_nodropout", "--modes", "train_on_batch"),
@@ -228,7 +265,7 @@ def test_two_hosts_on_localhost(tmp_path, backend) -> None:
     args = _point(backend, 2, timeout=300)
     hosts = [_host(tmp_path, rank, args) for rank in (0, 1)]
     outputs = [h.communicate(timeout=600)[0] for h in hosts]
-    assert [h.returncode for h in hosts] == [0, 0], "\n".join(outputs)
+    assert [h.returncode for h in hosts] == [0, 0], _diagnosis(tmp_path, outputs)
     (row,) = _records(tmp_path, 0)
     assert row["status"] == "ok" and row["num_hosts"] == 2 and row["devices"] == 1
     assert row["batch_size"] == 32 and row["per_device_batch_size"] == 16

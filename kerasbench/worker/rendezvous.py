@@ -29,11 +29,13 @@ import hashlib
 import hmac
 import json
 import os
+import random
 import secrets
 import socket
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 
 MAX_MESSAGE_BYTES = 1 << 16
 PEER_TIMEOUT_S = 10.0  # the most one connection may take to say who it is
@@ -72,8 +74,32 @@ def split_address(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    """The ports the OS hands to outgoing connections (Linux's default where unreadable)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    """A port the OS says is free now (TensorFlow binds it moments later)."""
+    """A port that is free now (a server binds it moments later), outside the ephemeral range.
+
+    A client that retries connecting to a port in the ephemeral range before its
+    server listens can be handed that very port as its own source port and connect
+    to itself (TCP simultaneous open): it then "talks" to itself while the real
+    server waits for it. Ports below the range are never chosen as source ports.
+    """
+    low, _ = _ephemeral_range()
+    candidates = random.sample(range(10_000, low), k=min(64, max(0, low - 10_000)))
+    for port in candidates:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("", 0))
         return int(s.getsockname()[1])

@@ -6,13 +6,19 @@ device of this host. One host: ``--standalone``. Several hosts: static rendezvou
 at the coordinator, this host's rank as ``--node-rank``, and half the point's
 timeout for the others to join. When torchrun fails before a rank has written
 the result (a host never joined, a rank died), this writes a failed result
-with torchrun's reason, so the launcher never has to guess.
+with torchrun's reason, so the launcher never has to guess. When the result is
+written but torchrun's agent lingers in its exit barrier (waiting up to 300 s for
+the other hosts' agents to sign off), this host ends after a grace period: its
+result is whole, and waiting on would turn it into a timeout.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 from kerasbench.spec import Spec
@@ -44,6 +50,32 @@ def torchrun_args(spec: Spec, spec_path: str, result_path: str) -> list[str]:
     ]
 
 
+# How long torchrun's agent may linger after this host's result is written.
+SIGN_OFF_GRACE_S = 30.0
+
+
+def _end_when_result_lingers(result_path: Path, grace_s: float = SIGN_OFF_GRACE_S) -> None:
+    """Watch (in a daemon thread) for the result, then end this process ``grace_s`` later.
+
+    The ranks die with this process (``PR_SET_PDEATHSIG``, see ``torch_ddp``); the
+    result file was written atomically, so the launcher reads it whole.
+    """
+
+    def watch() -> None:
+        while not result_path.exists():
+            time.sleep(0.5)
+        time.sleep(grace_s)
+        print(
+            f"kerasbench.worker.torchrun: the result is written; torchrun's agent was still "
+            f"waiting for other hosts to sign off {grace_s:g} s later, so this host ends",
+            file=sys.stderr,
+            flush=True,
+        )
+        os._exit(0)
+
+    threading.Thread(target=watch, name="sign-off-watch", daemon=True).start()
+
+
 def _reason(exc: BaseException) -> str:
     """torchrun's reason in one line (its ChildFailedError text is a framed table)."""
     failures = getattr(exc, "failures", None)
@@ -65,6 +97,7 @@ def main(argv: list[str]) -> int:
     from torch.distributed.run import main as torchrun
 
     error = None
+    _end_when_result_lingers(Path(result_path))
     try:
         torchrun(torchrun_args(spec, spec_path, result_path))
     except SystemExit as exc:  # argument errors
