@@ -188,6 +188,29 @@ def test_mann_kendall_and_theil_sen() -> None:
     assert stats.theil_sen_slope([2 * i + 1 for i in range(10)]) == pytest.approx(2.0)
 
 
+def test_trend_tests_equal_their_pairwise_definitions() -> None:
+    values = [v + 0.002 * i for i, v in enumerate(normal_windows(40, 1.0, 0.05, 9))]
+    values[7] = values[8]  # a tie, for the variance's tie term
+    pairs = [(i, j) for i in range(len(values)) for j in range(i + 1, len(values))]
+    s = sum((values[j] > values[i]) - (values[j] < values[i]) for i, j in pairs)
+    n, t = len(values), 2
+    var = (n * (n - 1) * (2 * n + 5) - t * (t - 1) * (2 * t + 5)) / 18
+    p = 2 * (1 - statistics.NormalDist().cdf((abs(s) - 1) / var**0.5))
+    assert stats.mann_kendall_p(values) == pytest.approx(p)
+    slope = statistics.median((values[j] - values[i]) / (j - i) for i, j in pairs)
+    assert stats.theil_sen_slope(values) == pytest.approx(slope)
+
+
+def test_a_long_latency_series_is_tested_for_trend_in_groups() -> None:
+    # A latency point times one request per window: 50,000 of them. Its last half
+    # is tested as 1,000 group medians, and a 10% climb over it is still seen.
+    flat = normal_windows(50_000, 1e-4, 2e-6, 3)
+    assert stats.SteadyState.of(flat).settled is True
+    climbing = [v * (1 + 0.2 * i / len(flat)) for i, v in enumerate(flat)]
+    steady = stats.SteadyState.of(climbing)
+    assert steady.settled is False and steady.drift == pytest.approx(0.1, rel=0.15)
+
+
 scipy_stats = pytest.importorskip("scipy.stats", reason="scipy cross-checks the U test")
 
 

@@ -19,11 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kerasbench.stats.intervals import BOOTSTRAP_RESAMPLES, percentile_interval
+from kerasbench.stats.intervals import BOOTSTRAP_RESAMPLES, percentile_interval, resample_chunks
 
 # The percentiles every latency record carries; "max" is q = 1.
 QUANTILES = {"p50": 0.50, "p90": 0.90, "p99": 0.99, "max": 1.0}
-_CHUNK_VALUES = 4_000_000  # resampled values held at once (32 MB of float64)
 
 
 def nearest_rank(sorted_values: np.ndarray, q: float) -> float:
@@ -53,17 +52,11 @@ def latency_percentiles(
     values = np.sort(np.asarray(latencies_s, dtype=np.float64))
     if values.size == 0:
         raise ValueError("latency_percentiles: no latencies")
-    n = values.size
-    rng = np.random.default_rng(seed)
     boot: dict[str, list[float]] = {name: [] for name in quantiles}
-    per_chunk = max(1, _CHUNK_VALUES // n)
-    done = 0
-    while done < resamples:
-        k = min(per_chunk, resamples - done)
-        sample = np.sort(values[rng.integers(0, n, size=(k, n))], axis=1)
+    for chunk in resample_chunks(values, resamples, np.random.default_rng(seed)):
+        sample = np.sort(chunk, axis=1)
         for name, q in quantiles.items():
             boot[name].extend(nearest_rank(sample, q).tolist())
-        done += k
     out = {}
     for name, q in quantiles.items():
         low, high = percentile_interval(sorted(boot[name]), confidence)
@@ -103,12 +96,8 @@ def percentile_ratio_ci(
     if base.size == 0 or new.size == 0:
         raise ValueError("percentile_ratio_ci: a side has no latencies")
     rng = np.random.default_rng(seed)
-    ratios: list[float] = []
-    per_chunk = max(1, _CHUNK_VALUES // max(base.size, new.size))
-    while len(ratios) < resamples:
-        k = min(per_chunk, resamples - len(ratios))
-        b = nearest_rank(np.sort(base[rng.integers(0, base.size, (k, base.size))], axis=1), q)
-        n = nearest_rank(np.sort(new[rng.integers(0, new.size, (k, new.size))], axis=1), q)
-        ratios.extend((n / b).tolist())
+    on_base = [nearest_rank(np.sort(c, axis=1), q) for c in resample_chunks(base, resamples, rng)]
+    on_new = [nearest_rank(np.sort(c, axis=1), q) for c in resample_chunks(new, resamples, rng)]
+    ratios = (np.concatenate(on_new) / np.concatenate(on_base)).tolist()
     low, high = percentile_interval(sorted(ratios), confidence)
     return float(nearest_rank(new, q) / nearest_rank(base, q)), float(low), float(high)

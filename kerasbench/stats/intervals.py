@@ -6,12 +6,15 @@ See the package docstring (``kerasbench.stats``) for which interval is used when
 from __future__ import annotations
 
 import math
-import random
 import statistics
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 BOOTSTRAP_RESAMPLES = 2000
+# Resampled values held in memory at once by a bootstrap (32 MB of float64).
+CHUNK_VALUES = 4_000_000
 # The fewest windows with a distribution-free 95% CI of the median ([x(1), x(6)]: 96.9%).
 MIN_CI_WINDOWS = 6
 # The fewest windows from which the percentile bootstrap covers about 95% (see above).
@@ -32,10 +35,47 @@ def percentile_interval(resampled: list[float], confidence: float) -> tuple[floa
     return resampled[int(math.floor(alpha * last))], resampled[int(math.ceil((1 - alpha) * last))]
 
 
-def two_level_median(groups: Sequence[Sequence[float]], rng: random.Random) -> float:
-    """Median of one two-level resample: processes with replacement, then windows within each."""
-    picked = rng.choices(groups, k=len(groups))
-    return statistics.median([v for g in picked for v in rng.choices(g, k=len(g))])
+def resample_chunks(
+    values: np.ndarray, resamples: int, rng: np.random.Generator
+) -> Iterator[np.ndarray]:
+    """``resamples`` resamples of ``values`` with replacement, as rows of a few
+    arrays that each hold at most ``CHUNK_VALUES`` values (memory stays flat)."""
+    n = values.shape[-1]
+    per_chunk = max(1, CHUNK_VALUES // max(1, n))
+    done = 0
+    while done < resamples:
+        k = min(per_chunk, resamples - done)
+        yield values[rng.integers(0, n, size=(k, n))]
+        done += k
+
+
+def resampled_medians(
+    values: Sequence[float], resamples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """The medians of ``resamples`` bootstrap resamples of ``values``."""
+    array = np.asarray(values, dtype=np.float64)
+    return np.concatenate(
+        [np.median(chunk, axis=1) for chunk in resample_chunks(array, resamples, rng)]
+    )
+
+
+def two_level_medians(
+    groups: Sequence[Sequence[float]], resamples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Medians of ``resamples`` two-level resamples: processes with replacement, then
+    windows within each drawn process."""
+    arrays = [np.asarray(g, dtype=np.float64) for g in groups]
+    flat = np.concatenate(arrays)
+    sizes = np.array([a.size for a in arrays])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    out = np.empty(resamples)
+    for r in range(resamples):
+        picked = rng.integers(0, len(arrays), size=len(arrays))
+        lengths = np.repeat(sizes[picked], sizes[picked])
+        starts = np.repeat(offsets[picked], sizes[picked])
+        within = (rng.random(lengths.size) * lengths).astype(np.int64)
+        out[r] = np.median(flat[starts + within])
+    return out
 
 
 def bootstrap_median_ci(
@@ -45,14 +85,13 @@ def bootstrap_median_ci(
     seed: int = 0,
 ) -> tuple[float, float]:
     """Percentile-bootstrap confidence interval of the median of ``values``."""
-    if not values:
+    if not len(values):
         raise ValueError("no values")
     if len(values) == 1:
-        return (values[0], values[0])
-    rng = random.Random(seed)
-    n = len(values)
-    medians = sorted(statistics.median(rng.choices(values, k=n)) for _ in range(resamples))
-    return percentile_interval(medians, confidence)
+        return (float(values[0]), float(values[0]))
+    medians = resampled_medians(values, resamples, np.random.default_rng(seed))
+    low, high = percentile_interval(sorted(medians.tolist()), confidence)
+    return float(low), float(high)
 
 
 def ci_method(n_windows: int) -> str:
@@ -208,9 +247,8 @@ class PooledStats:
         if len(groups) == 1:
             ci = median_ci(groups[0], seed=seed)
         elif len(everything) >= MIN_CI_WINDOWS:
-            rng = random.Random(seed)
-            medians = sorted(two_level_median(groups, rng) for _ in range(resamples))
-            ci = percentile_interval(medians, 0.95)
+            medians = two_level_medians(groups, resamples, np.random.default_rng(seed))
+            ci = percentile_interval(sorted(medians.tolist()), 0.95)
         return cls(
             median_s=median(everything),
             ci_low_s=None if ci is None else ci[0],

@@ -7,11 +7,17 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from kerasbench.stats.intervals import median
 
 SETTLE_MIN_WINDOWS = 8
 SETTLE_ALPHA = 0.01
 SETTLE_MAX_DRIFT = 0.05
+# Above this many values the trend tests run on the medians of this many consecutive,
+# equal groups: both tests compare every pair (O(n^2)), and a latency point can
+# time a request per window, hundreds of thousands of them.
+TREND_MAX_POINTS = 1000
 
 
 @dataclass(frozen=True)
@@ -24,7 +30,9 @@ class SteadyState:
     its last half the Mann-Kendall trend test is significant (p < 0.01) AND
     the drift exceeds 5% of the median; both must hold, so that a tiny but
     steady trend, or a noisy but flat series, still counts as settled. Fewer
-    than 8 windows: ``settled`` is None (not enough to tell).
+    than 8 windows: ``settled`` is None (not enough to tell). A last half of
+    more than ``TREND_MAX_POINTS`` windows is tested as the medians of that
+    many consecutive groups (a trend in the windows is a trend in the groups).
     """
 
     first_window_s: float
@@ -40,21 +48,34 @@ class SteadyState:
         first = step_times_s[0]
         drift = p = settled = None
         if len(step_times_s) >= SETTLE_MIN_WINDOWS:
-            tail = list(step_times_s[len(step_times_s) // 2 :])
+            tail = _grouped(step_times_s[len(step_times_s) // 2 :], TREND_MAX_POINTS)
             p = mann_kendall_p(tail)
             drift = theil_sen_slope(tail) * (len(tail) - 1) / steady if steady else 0.0
             settled = not (p < SETTLE_ALPHA and abs(drift) > SETTLE_MAX_DRIFT)
         return cls(first, steady, first / steady if steady else math.nan, drift, p, settled)
 
 
+def _grouped(values: Sequence[float], most: int) -> np.ndarray:
+    """``values``, or above ``most`` of them the medians of ``most`` consecutive groups."""
+    array = np.asarray(values, dtype=np.float64)
+    if array.size <= most:
+        return array
+    return np.array([np.median(g) for g in np.array_split(array, most)])
+
+
+def _pairwise(values: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+    """(x_j - x_i, j - i) over every pair i < j."""
+    array = np.asarray(values, dtype=np.float64)
+    i, j = np.triu_indices(array.size, k=1)
+    return array[j] - array[i], (j - i).astype(np.float64)
+
+
 def theil_sen_slope(values: Sequence[float]) -> float:
     """Median of pairwise slopes of ``values`` against their index (robust trend)."""
-    slopes = [
-        (values[j] - values[i]) / (j - i)
-        for i in range(len(values))
-        for j in range(i + 1, len(values))
-    ]
-    return median(slopes) if slopes else 0.0
+    if len(values) < 2:
+        return 0.0
+    diffs, gaps = _pairwise(values)
+    return float(np.median(diffs / gaps))
 
 
 def mann_kendall_p(values: Sequence[float]) -> float:
@@ -67,15 +88,11 @@ def mann_kendall_p(values: Sequence[float]) -> float:
     n = len(values)
     if n < 3:
         return 1.0
-    s = 0
-    for i in range(n):
-        for j in range(i + 1, n):
-            diff = values[j] - values[i]
-            s += (diff > 0) - (diff < 0)
-    ties: dict[float, int] = {}
-    for v in values:
-        ties[v] = ties.get(v, 0) + 1
-    var = (n * (n - 1) * (2 * n + 5) - sum(t * (t - 1) * (2 * t + 5) for t in ties.values())) / 18
+    diffs, _ = _pairwise(values)
+    s = int(np.sign(diffs).sum())
+    _, counts = np.unique(np.asarray(values, dtype=np.float64), return_counts=True)
+    ties = sum(int(t) * (int(t) - 1) * (2 * int(t) + 5) for t in counts)
+    var = (n * (n - 1) * (2 * n + 5) - ties) / 18
     if var <= 0 or s == 0:
         return 1.0
     z = (abs(s) - 1) / math.sqrt(var)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import math
-import random
 import statistics
 from collections.abc import Sequence
+
+import numpy as np
 
 from kerasbench.stats.intervals import (
     BOOTSTRAP_RESAMPLES,
     median,
     percentile_interval,
-    two_level_median,
+    resampled_medians,
+    two_level_medians,
 )
 
 EXACT_U_MAX_PRODUCT = 2500
@@ -89,13 +91,10 @@ def throughput_ratio_ci(
     independently. A ratio below 1 means NEW is slower.
     """
     ratio = median(base_step_s) / median(new_step_s)
-    rng = random.Random(seed)
-    ratios = sorted(
-        statistics.median(rng.choices(base_step_s, k=len(base_step_s)))
-        / statistics.median(rng.choices(new_step_s, k=len(new_step_s)))
-        for _ in range(resamples)
-    )
-    low, high = percentile_interval(ratios, confidence)
+    rng = np.random.default_rng(seed)
+    base = resampled_medians(base_step_s, resamples, rng)
+    ratios = base / resampled_medians(new_step_s, resamples, rng)
+    low, high = percentile_interval(sorted(ratios.tolist()), confidence)
     return ratio, low, high
 
 
@@ -126,11 +125,9 @@ def grouped_ratio_test(
     pooled_base = [v for g in base_groups for v in g]
     pooled_new = [v for g in new_groups for v in g]
     ratio = median(pooled_base) / median(pooled_new)
-    rng = random.Random(seed)
-    ratios = sorted(
-        two_level_median(base_groups, rng) / two_level_median(new_groups, rng)
-        for _ in range(resamples)
-    )
+    rng = np.random.default_rng(seed)
+    base = two_level_medians(base_groups, resamples, rng)
+    ratios = sorted((base / two_level_medians(new_groups, resamples, rng)).tolist())
     low, high = percentile_interval(ratios, confidence)
     below = sum(r <= 1 for r in ratios)
     above = sum(r >= 1 for r in ratios)
