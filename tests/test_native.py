@@ -111,8 +111,9 @@ def _runner(framework: str, model: str, **kw: object) -> object:
 @pytest.fixture(scope="module")
 def keras_reference(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Counts, FLOPs, weights and probe outputs of the Keras models, from one subprocess."""
-    # Parameter counts and FLOPs do not depend on the Keras backend: any installed one will do.
-    installed = [b for b in ("jax", "torch", "tensorflow") if not _missing("keras", b)]
+    # Parameter counts and FLOPs do not depend on the Keras backend: any installed one will
+    # do, and eager PyTorch builds and runs these models fastest (11 models: 10 s, JAX 53 s).
+    installed = [b for b in ("torch", "jax", "tensorflow") if not _missing("keras", b)]
     backend = installed[0] if installed else None
     if backend is None:
         pytest.skip("no Keras backend installed for the Keras side of the checks")
