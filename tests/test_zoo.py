@@ -151,33 +151,37 @@ def _zoo_lines(stdout: str, prefix: str = "ZOO ") -> list[dict]:
 
 
 SMOKE_BACKENDS = ("jax", "tensorflow", "torch", "openvino")
+# Four processes share the machine's cores: one thread each, so that no framework's
+# pool spins waiting for cores the others hold.
+ONE_THREAD = {
+    "OMP_NUM_THREADS": "1",
+    "TF_NUM_INTRAOP_THREADS": "1",
+    "TF_NUM_INTEROP_THREADS": "1",
+}
 
 
 @pytest.fixture(scope="module")
-def smoke_runs(tmp_path_factory):
+def smoke_runs():
     """Start one zoo_smoke process per installed backend, all at once.
 
     They run side by side (the CI machine has 2 cores, and each process spends
     most of its time single-threaded in tracing and compilation); each test
     below waits for its own backend's process. JAX, the slowest to compile,
-    gets a private persistent compilation cache (fit and train_on_batch compile
-    the same train step, so the second one is a cache hit) and XLA's backend
-    optimisation level 0: LLVM's passes are most of an XLA CPU compile, and a
-    smoke test runs each compiled step once (measured on mobilenet_v2_tiny fit,
-    xception_tiny train_on_batch and bert_tiny fit: 123 CPU-s -> 76).
+    gets XLA's backend optimisation level 0: LLVM's passes are most of an XLA
+    CPU compile, and a smoke test runs each compiled step once (measured on
+    mobilenet_v2_tiny fit, xception_tiny train_on_batch and bert_tiny fit:
+    123 CPU-s -> 76).
     """
-    jax_cache = tmp_path_factory.mktemp("jax_cache")
     procs = {}
     for backend in SMOKE_BACKENDS:
         if backends.missing_packages(backend):
             continue
         env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
+        env.update(ONE_THREAD)
         if backend == "jax":
-            env["JAX_COMPILATION_CACHE_DIR"] = str(jax_cache)
-            env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-            env["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+            one_thread = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
             fast_compile = "--xla_backend_optimization_level=0"
-            env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {fast_compile}".strip()
+            env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {fast_compile} {one_thread}".strip()
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         procs[backend] = subprocess.Popen(
             [sys.executable, str(ROOT / "tests" / "zoo_smoke.py")],

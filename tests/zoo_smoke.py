@@ -22,7 +22,9 @@ from kerasbench.worker.main import run_point
 from kerasbench.worker.protocol import failure
 
 JIT = os.environ.get("ZOO_JIT", "auto")  # e.g. ZOO_JIT=off to try the zoo without compiling
-TRAIN_MODES = ("fit", "train_on_batch", "predict")
+# train_on_batch runs the train step that fit runs (one compiled or traced function per
+# backend), and test_e2e.py runs it on every backend; here it would only trace again.
+TRAIN_MODES = ("fit", "predict")
 # The zoo of issue 3, as tiny variants (the classic models and resnet50 have their own tests,
 # and so has Stable Diffusion 3, whose one step is a whole image generation: test_hub_sd3.py).
 OWN_TESTS = ("resnet50", "hub_sd3_medium")
