@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -159,14 +159,14 @@ def filters(
     return query, params
 
 
-class RunBook:
-    """The run bookkeeping both stores share, written once over their SQL dialects.
+class SqlStore:
+    """What both stores do, written once over their SQL dialects: runs, results, raw copies.
 
     A store provides ``path``, ``_conn``, ``_read(sql, params)`` and
     ``_retry(what, write)`` (one transaction, retried while another writer holds
     the lock), and says how its SQL differs: ``MARK``, the parameter placeholder;
     ``PLAN_LENGTH``, the planned points of a run; ``RUN_ORDER``, the order runs were
-    started in.
+    started in. Opening, the schema and its checks, locking and retries stay with each store.
     """
 
     MARK = "?"
@@ -249,3 +249,65 @@ class RunBook:
             (run_id,),
         )
         return {r[0] for r in rows if isinstance(r[0], int)}
+
+    # results ------------------------------------------------------------
+
+    def save(self, result: Result, point_index: int | None = None) -> None:
+        """Commit one result now (its own transaction); StoreError when it cannot be saved.
+
+        ``point_index`` is the point's place in its run's plan (see ``finished_points``).
+        """
+        row = result_row(result, point_index)
+        sql = self._insert_sql("results", RESULT_COLUMNS)
+        self._retry("save the result", lambda c: c.execute(sql, row))
+
+    def results(
+        self,
+        label: str | None = None,
+        run_id: str | None = None,
+        models: Iterable[str] | None = None,
+        backends: Iterable[str] | None = None,
+        latest: bool = True,
+    ) -> list[Result]:
+        """Stored results in the order they were saved.
+
+        With ``latest``, only the newest run's results of each point
+        (configuration) are kept, so that re-running a suite replaces rows in a
+        report rather than repeating them; the repeats of that run all stay.
+        """
+        where, params = filters(label, run_id, models, backends, self.MARK)
+        rows = self._read(
+            f"SELECT id, record_json FROM results WHERE 1=1{where} ORDER BY id", params
+        )
+        records = read_records(str(self.path), rows)
+        return keep_latest(records) if latest else records
+
+    # copying between stores (kerasbench.store.copy) ----------------------
+
+    def raw_runs(self) -> list[tuple[Any, ...]]:
+        """Every run row (RUN_COLUMNS), oldest first."""
+        return self._read(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY {self.RUN_ORDER}")
+
+    def raw_results(self) -> list[tuple[Any, ...]]:
+        """Every result row (RESULT_COLUMNS), in the order saved."""
+        return self._read(f"SELECT {', '.join(RESULT_COLUMNS)} FROM results ORDER BY id")
+
+    def insert_raw(
+        self, runs: Sequence[tuple[Any, ...]], results: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Insert copied rows verbatim, all in one transaction."""
+
+        def write(c: Any) -> None:
+            cursor = c.cursor()
+            for table, columns, rows in (
+                ("runs", RUN_COLUMNS, runs),
+                ("results", RESULT_COLUMNS, results),
+            ):
+                if rows:
+                    cursor.executemany(self._insert_sql(table, columns), list(rows))
+
+        self._retry("copy results into the store", write)
+
+    def _insert_sql(self, table: str, columns: Sequence[str]) -> str:
+        marks = ", ".join([self.MARK] * len(columns))
+        return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})"

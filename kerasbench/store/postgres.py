@@ -19,21 +19,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
 
-from kerasbench.result import Result
 from kerasbench.store.interface import (
-    RESULT_COLUMNS,
-    RUN_COLUMNS,
-    RunBook,
-    filters,
-    keep_latest,
-    read_records,
-    result_row,
+    SqlStore,
 )
 from kerasbench.store.schema import (
     APPLICATION_ID,
@@ -85,7 +78,7 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
-class PostgresStore(RunBook):
+class PostgresStore(SqlStore):
     """An open PostgreSQL results store (the same interface as ``sqlite.Store``)."""
 
     MARK = "%s"
@@ -226,63 +219,6 @@ class PostgresStore(RunBook):
             except psycopg.Error as exc:
                 raise StoreError(f"{self.path}: could not {what}: {_first_line(exc)}") from None
         raise AssertionError("unreachable")
-
-    # results -------------------------------------------------------------
-
-    def save(self, result: Result, point_index: int | None = None) -> None:
-        """Commit one result now (its own transaction); StoreError when it cannot be saved."""
-        row = result_row(result, point_index)
-        marks = ", ".join(["%s"] * len(RESULT_COLUMNS))
-        self._retry(
-            "save the result",
-            lambda c: c.execute(
-                f"INSERT INTO results ({', '.join(RESULT_COLUMNS)}) VALUES ({marks})", row
-            ),
-        )
-
-    def results(
-        self,
-        label: str | None = None,
-        run_id: str | None = None,
-        models: Iterable[str] | None = None,
-        backends: Iterable[str] | None = None,
-        latest: bool = True,
-    ) -> list[Result]:
-        """Stored results in the order saved; ``latest``: the newest run's per point."""
-        where, params = filters(label, run_id, models, backends, "%s")
-        rows = self._read(
-            f"SELECT id, record_json FROM results WHERE TRUE{where} ORDER BY id", params
-        )
-        records = read_records(self.path, rows)
-        return keep_latest(records) if latest else records
-
-    # copying between stores (kerasbench.store.copy) ----------------------
-
-    def raw_runs(self) -> list[tuple[Any, ...]]:
-        return self._read(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at, seq")
-
-    def raw_results(self) -> list[tuple[Any, ...]]:
-        return self._read(f"SELECT {', '.join(RESULT_COLUMNS)} FROM results ORDER BY id")
-
-    def insert_raw(
-        self, runs: Sequence[tuple[Any, ...]], results: Sequence[tuple[Any, ...]]
-    ) -> None:
-        """Insert copied rows verbatim, all in one transaction."""
-
-        def write(c: psycopg.Connection) -> None:
-            with c.cursor() as cur:
-                for table, columns, rows in (
-                    ("runs", RUN_COLUMNS, runs),
-                    ("results", RESULT_COLUMNS, results),
-                ):
-                    if rows:
-                        marks = ", ".join(["%s"] * len(columns))
-                        cur.executemany(
-                            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
-                            list(rows),
-                        )
-
-        self._retry("copy results into the store", write)
 
 
 def _first_line(exc: BaseException) -> str:

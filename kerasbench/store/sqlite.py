@@ -19,20 +19,13 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kerasbench.result import Result
 from kerasbench.store.interface import (
-    RESULT_COLUMNS,
-    RUN_COLUMNS,
-    RunBook,
-    filters,
-    keep_latest,
-    read_records,
-    result_row,
+    SqlStore,
 )
 from kerasbench.store.schema import (
     APPLICATION_ID,
@@ -67,7 +60,7 @@ def _is_busy(exc: sqlite3.Error) -> bool:
     return "locked" in text or "busy" in text
 
 
-class Store(RunBook):
+class Store(SqlStore):
     """An open results store. Use as a context manager, or call ``close``."""
 
     def __init__(
@@ -245,67 +238,3 @@ class Store(RunBook):
             except sqlite3.DatabaseError as exc:
                 raise StoreError(f"{self.path}: could not {what}: {exc}") from exc
         raise AssertionError("unreachable")
-
-    # results ------------------------------------------------------------
-
-    def save(self, result: Result, point_index: int | None = None) -> None:
-        """Commit one result now (its own transaction); StoreError when it cannot be saved.
-
-        ``point_index`` is the point's place in its run's plan (see ``finished_points``).
-        """
-        row = result_row(result, point_index)
-        self._retry(
-            "save the result",
-            lambda c: c.execute(
-                "INSERT INTO results (run_id, point_key, model, backend, mode, status,"
-                " label, started_at, record_json, point_index)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            ),
-        )
-
-    def results(
-        self,
-        label: str | None = None,
-        run_id: str | None = None,
-        models: Iterable[str] | None = None,
-        backends: Iterable[str] | None = None,
-        latest: bool = True,
-    ) -> list[Result]:
-        """Stored results in the order they were saved.
-
-        With ``latest``, only the newest run's results of each point
-        (configuration) are kept, so that re-running a suite replaces rows in a
-        report rather than repeating them; the repeats of that run all stay.
-        """
-        where, params = filters(label, run_id, models, backends, "?")
-        rows = self._read(
-            f"SELECT id, record_json FROM results WHERE 1=1{where} ORDER BY id", params
-        )
-        records = read_records(str(self.path), rows)
-        return keep_latest(records) if latest else records
-
-    # copying between stores (kerasbench.store.copy) ----------------------
-
-    def raw_runs(self) -> list[tuple[Any, ...]]:
-        """Every run row (RUN_COLUMNS), oldest first."""
-        return self._read(f"SELECT {', '.join(RUN_COLUMNS)} FROM runs ORDER BY started_at, rowid")
-
-    def raw_results(self) -> list[tuple[Any, ...]]:
-        """Every result row (RESULT_COLUMNS), in the order saved."""
-        return self._read(f"SELECT {', '.join(RESULT_COLUMNS)} FROM results ORDER BY id")
-
-    def insert_raw(
-        self, runs: Sequence[tuple[Any, ...]], results: Sequence[tuple[Any, ...]]
-    ) -> None:
-        """Insert copied rows verbatim, all in one transaction."""
-
-        def write(c: sqlite3.Connection) -> None:
-            for table, columns, rows in (
-                ("runs", RUN_COLUMNS, runs),
-                ("results", RESULT_COLUMNS, results),
-            ):
-                marks = ", ".join("?" * len(columns))
-                c.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
-
-        self._retry("copy results into the store", write)
