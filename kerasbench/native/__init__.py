@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kerasbench.native.common import PRECISIONS, ParamCounts, image_shape
+from kerasbench.native.common import PRECISIONS, NativeConfig, ParamCounts, image_shape
 
 FRAMEWORKS = ("torch", "jax")
 # The backend names the registry uses for them.
@@ -42,6 +42,7 @@ __all__ = [
     "FRAMEWORKS",
     "MODELS",
     "PRECISIONS",
+    "NativeConfig",
     "ParamCounts",
     "image_shape",
     "make_native",
@@ -92,8 +93,11 @@ def make_native(
     if model not in MODELS[framework]:
         valid = ", ".join(MODELS[framework])
         raise ValueError(f"no {framework}-native model {model!r}; valid: {valid}")
-    common = dict(
-        hparams=hparams,
+    config = NativeConfig(
+        model,
+        tuple(input_shape),
+        num_classes,
+        hparams=hparams or {},
         precision=precision,
         optimizer=optimizer,
         learning_rate=learning_rate,
@@ -104,7 +108,7 @@ def make_native(
     if framework == "torch":
         from kerasbench.native.torch_steps import TorchNative
 
-        return TorchNative(model, tuple(input_shape), num_classes, **common)
+        return TorchNative(config)
     from kerasbench.native.jax_steps import FlaxNative
 
-    return FlaxNative(model, tuple(input_shape), num_classes, **common)
+    return FlaxNative(config)

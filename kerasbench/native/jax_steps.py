@@ -8,13 +8,13 @@ trainer donates its own. JAX is always jitted; there is no eager variant.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
 import numpy as np
 
-from kerasbench.native.common import PRECISIONS, ParamCounts
+from kerasbench.native.common import NativeConfig, ParamCounts
 from kerasbench.native.optim import OptimizerChoice
 
 
@@ -83,39 +83,27 @@ class FlaxNative:
 
     framework = "jax"
 
-    def __init__(
-        self,
-        name: str,
-        input_shape: tuple[int, ...],
-        num_classes: int,
-        *,
-        hparams: Mapping[str, Any] | None = None,
-        precision: str = "float32",
-        optimizer: str = "sgd",
-        learning_rate: float | None = None,
-        compile: str = "jit",
-        device: str = "cpu",
-        seed: int = 0,
-    ) -> None:
+    def __init__(self, config: NativeConfig) -> None:
         import jax
         import jax.numpy as jnp
 
         from kerasbench.native import jax_models
 
-        if compile not in ("jit", "eager"):  # "eager" accepted as the factory's default
-            raise ValueError(f"jax-native is always jitted; compile {compile!r} is not 'jit'")
-        if precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
-        if precision == "mixed_float16":
+        if config.compile not in ("jit", "eager"):  # "eager" accepted as the factory's default
+            raise ValueError(
+                f"jax-native is always jitted; compile {config.compile!r} is not 'jit'"
+            )
+        if config.precision == "mixed_float16":
             raise ValueError("jax-native: mixed_float16 needs loss scaling, which optax lacks")
-        self.name, self.input_shape, self.num_classes = name, tuple(input_shape), num_classes
-        self.hparams, self.precision = dict(hparams or {}), precision
-        # The JAX platform is chosen by the process (JAX_PLATFORMS); ``device`` picks within it.
-        self.device = jax.devices()[0] if device in ("cpu", "gpu", "cuda") else jax.devices()[0]
+        name, num_classes, precision = config.name, config.num_classes, config.precision
+        self.name, self.input_shape, self.num_classes = name, config.input_shape, num_classes
+        self.hparams, self.precision = dict(config.hparams), precision
+        # The JAX platform is chosen by the process (JAX_PLATFORMS); its first device runs it.
+        self.device = jax.devices()[0]
         dtype = jnp.bfloat16 if precision == "mixed_bfloat16" else jnp.float32
         self.module = jax_models.build(name, num_classes, self.hparams, dtype=dtype)
-        self.optimizer_choice = OptimizerChoice.of(optimizer, learning_rate)
-        init_key, self._dropout_key = jax.random.split(jax.random.key(seed))
+        self.optimizer_choice = OptimizerChoice.of(config.optimizer, config.learning_rate)
+        init_key, self._dropout_key = jax.random.split(jax.random.key(config.seed))
         variables = jax.jit(partial(self.module.init, train=False))(
             init_key, jnp.zeros((1, *self.input_shape), jnp.float32)
         )

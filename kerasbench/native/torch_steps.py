@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from kerasbench.native import torch_models
-from kerasbench.native.common import PRECISIONS, ParamCounts
+from kerasbench.native.common import NativeConfig, ParamCounts
 from kerasbench.native.optim import OptimizerChoice
 
 COMPILE_MODES = ("eager", "default", "max-autotune")
@@ -27,34 +27,21 @@ class TorchNative:
 
     framework = "torch"
 
-    def __init__(
-        self,
-        name: str,
-        input_shape: tuple[int, ...],
-        num_classes: int,
-        *,
-        hparams: Mapping[str, Any] | None = None,
-        precision: str = "float32",
-        optimizer: str = "sgd",
-        learning_rate: float | None = None,
-        compile: str = "eager",
-        device: str = "cpu",
-        seed: int = 0,
-    ) -> None:
+    def __init__(self, config: NativeConfig) -> None:
         import torch
 
-        if compile not in COMPILE_MODES:
-            raise ValueError(f"unknown compile mode {compile!r}; valid: {', '.join(COMPILE_MODES)}")
-        if precision not in PRECISIONS:
-            raise ValueError(f"unknown precision {precision!r}; valid: {', '.join(PRECISIONS)}")
-        torch.manual_seed(seed)
-        self.name, self.input_shape, self.num_classes = name, tuple(input_shape), num_classes
-        self.hparams = dict(hparams or {})
-        self.precision, self.compile_mode = precision, compile
-        self.device = torch.device(device)
+        if config.compile not in COMPILE_MODES:
+            valid = ", ".join(COMPILE_MODES)
+            raise ValueError(f"unknown compile mode {config.compile!r}; valid: {valid}")
+        torch.manual_seed(config.seed)
+        name, num_classes, precision = config.name, config.num_classes, config.precision
+        self.name, self.input_shape, self.num_classes = name, config.input_shape, num_classes
+        self.hparams = dict(config.hparams)
+        self.precision, self.compile_mode = precision, config.compile
+        self.device = torch.device(config.device)
         self.module = torch_models.build(name, self.input_shape, num_classes, self.hparams)
         self.module.to(self.device)
-        self.optimizer_choice = OptimizerChoice.of(optimizer, learning_rate)
+        self.optimizer_choice = OptimizerChoice.of(config.optimizer, config.learning_rate)
         # Only trainable parameters: the LSTM's frozen zero bias is not updated.
         trainable = [p for p in self.module.parameters() if p.requires_grad]
         self.optimizer = self.optimizer_choice.torch(trainable)
@@ -66,8 +53,8 @@ class TorchNative:
         # Keras' mixed_float16 scales the loss (LossScaleOptimizer); torch's GradScaler does here.
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=precision == "mixed_float16")
         self.forward = self.module
-        if compile != "eager":
-            self.forward = torch.compile(self.module, mode=compile)
+        if config.compile != "eager":
+            self.forward = torch.compile(self.module, mode=config.compile)
         self._training: bool | None = None
 
     # -- data ---------------------------------------------------------------------------------
