@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,9 @@ from kerasbench.models import ModelInfo
 from kerasbench.worker import measure
 from kerasbench.worker.engines import compile_model
 from kerasbench.worker.engines.data_parallel import DataParallelEngine, first_line, join_timeout_s
+
+# How long this rank waits for its process group to be torn down after measuring.
+TEARDOWN_S = 20.0
 
 
 def _die_with_parent() -> None:
@@ -145,6 +149,17 @@ class TorchEngine(DataParallelEngine):
         return {**super().settings(), "torch_threads_per_process": torch.get_num_threads()}
 
     def finish(self) -> None:
+        """Tear the process group down, within ``TEARDOWN_S``: the measurement is done, and
+        a peer that is already gone must not keep this host from writing its result."""
         import torch.distributed as dist
 
-        dist.destroy_process_group()
+        teardown = threading.Thread(target=dist.destroy_process_group, daemon=True)
+        teardown.start()
+        teardown.join(TEARDOWN_S)
+        if teardown.is_alive():
+            print(
+                f"torch_ddp: destroy_process_group did not return within {TEARDOWN_S:g} s; "
+                "the result is written without it",
+                file=sys.stderr,
+                flush=True,
+            )
