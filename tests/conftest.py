@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -171,3 +172,19 @@ def pg_url(pg_server: str, request: pytest.FixtureRequest) -> str:
     with psycopg.connect(f"{pg_server}/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"{pg_server}/{name}"
+
+
+def run_worker(spec: Any, folder: Path) -> Any:
+    """One point through the worker process (``python -m kerasbench.worker``), as a Result."""
+    from kerasbench.result import Result
+
+    spec_path, result_path = folder / "spec.json", folder / "result.json"
+    spec_path.write_text(json.dumps({"spec": spec.to_dict()}), encoding="utf-8")
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, KERAS_BACKEND=spec.backend, PYTHONPATH=str(root))
+    proc = subprocess.run(
+        [sys.executable, "-m", "kerasbench.worker", str(spec_path), str(result_path)],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result_path.exists(), proc.stderr[-2000:]
+    return Result.from_worker(spec, json.loads(result_path.read_text(encoding="utf-8")))

@@ -4,24 +4,17 @@ that keep LMs to what it measures, and the TTFT/TPOT columns of the latency tabl
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import needs_backend
+from conftest import needs_backend, run_worker
 from factories import make_result, make_spec
 
 from kerasbench import feasibility
 from kerasbench.feasibility import Host, check
 from kerasbench.report.latency import latency_html, latency_markdown, latency_rows, latency_table
-from kerasbench.result import Result
 from kerasbench.serving.generation import generation_latency
 from kerasbench.serving.loadgen import FakeClock
-
-ROOT = Path(__file__).resolve().parent.parent
 
 PREFILL, STEP = 0.020, 0.002  # the stub sampler: prefill, then each cached step (seconds)
 
@@ -133,15 +126,7 @@ def test_latency_table_shows_ttft_and_tpot_when_present() -> None:
 def test_generation_latency_of_hub_gemma_tiny_through_the_worker(tmp_path: Path) -> None:
     small = {"min_requests": 12, "warmup": 1, "serving_max_time": 60.0}
     spec = make_spec("hub_gemma_tiny", mode="latency", prompt_len=8, new_tokens=6, **small)
-    spec_path, result_path = tmp_path / "spec.json", tmp_path / "result.json"
-    spec_path.write_text(json.dumps({"spec": spec.to_dict()}), encoding="utf-8")
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT))
-    proc = subprocess.run(
-        [sys.executable, "-m", "kerasbench.worker", str(spec_path), str(result_path)],
-        env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert result_path.exists(), proc.stderr[-2000:]
-    r = Result.from_worker(spec, json.loads(result_path.read_text(encoding="utf-8")))
+    r = run_worker(spec, tmp_path)
     assert r.status == "ok", r.error
     assert r.n_requests >= 12 and len(r.window_times_s) == r.n_requests
     assert r.ttft_p50_ms <= r.ttft_p90_ms <= r.ttft_p99_ms

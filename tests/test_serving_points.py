@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import needs_backend, report_json
+from conftest import needs_backend, report_json, run_worker
 from factories import make_spec
 
 from kerasbench import feasibility, serving, spec_serving
@@ -18,8 +14,6 @@ from kerasbench.feasibility import Host, check
 from kerasbench.result import Result
 from kerasbench.spec import Spec, SpecError
 from kerasbench.worker import protocol
-
-ROOT = Path(__file__).resolve().parent.parent
 
 SMALL = {"min_requests": 20, "warmup": 1, "duration": 0.2, "serving_max_time": 10.0}
 
@@ -73,16 +67,7 @@ def test_a_skip_inside_the_worker_is_a_skipped_record() -> None:
 
 def _run(tmp_path: Path, **fields) -> Result:
     """One point through the worker process (``python -m kerasbench.worker``) on jax."""
-    spec = make_spec(model="mnist_mlp", backend="jax", **{**SMALL, **fields})
-    spec_path, result_path = tmp_path / "spec.json", tmp_path / "result.json"
-    spec_path.write_text(json.dumps({"spec": spec.to_dict()}), encoding="utf-8")
-    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT))
-    proc = subprocess.run(
-        [sys.executable, "-m", "kerasbench.worker", str(spec_path), str(result_path)],
-        env=env, capture_output=True, text=True, timeout=600,
-    )  # fmt: skip
-    assert result_path.exists(), proc.stderr[-2000:]
-    return Result.from_worker(spec, json.loads(result_path.read_text(encoding="utf-8")))
+    return run_worker(make_spec(model="mnist_mlp", backend="jax", **{**SMALL, **fields}), tmp_path)
 
 
 @needs_backend("jax")
